@@ -1,0 +1,30 @@
+package org.jlxcfs.fuse;
+
+/**
+ * How a {@link FuseSession} mounts and serves.
+ *
+ * @param fsName      the mount's source name, shown in mountinfo (type is {@code fuse.<subtype>})
+ * @param subtype     shown as {@code fuse.<subtype>} in /proc/self/mountinfo
+ * @param threads     worker threads, each reading its own cloned /dev/fuse fd
+ * @param readdirplus let the kernel use READDIRPLUS (entries and attributes in one round trip)
+ * @param allowOther  let every user, not only the mounting one, use the mount (containers need it)
+ */
+public record FuseConfig(String fsName, String subtype, int threads, boolean readdirplus, boolean allowOther) {
+    public FuseConfig {
+        if (threads < 1 || threads > 64) {
+            throw new IllegalArgumentException("threads must be between 1 and 64, got " + threads);
+        }
+    }
+
+    public static int defaultThreads() {
+        return Math.min(Runtime.getRuntime().availableProcessors(), 4);
+    }
+
+    public static FuseConfig defaults(String name) {
+        return new FuseConfig(name, name, defaultThreads(), true, true);
+    }
+
+    public FuseConfig withThreads(int n) {
+        return new FuseConfig(fsName, subtype, n, readdirplus, allowOther);
+    }
+}

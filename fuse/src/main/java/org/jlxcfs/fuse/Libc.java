@@ -1,0 +1,237 @@
+package org.jlxcfs.fuse;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The few libc calls the FUSE protocol needs, through the FFM API. The hot-path calls
+ * (read, write, poll) return a negative errno instead of throwing, so serving a request
+ * allocates nothing; the setup calls throw {@link LibcException} naming the call and its argument.
+ */
+public final class Libc {
+    private Libc() {}
+
+    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3;
+    public static final int O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
+    public static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4;
+    public static final int MNT_FORCE = 1, MNT_DETACH = 2;
+    public static final short POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+    public static final int EFD_NONBLOCK = O_NONBLOCK, EFD_CLOEXEC = O_CLOEXEC;
+    public static final int F_OK = 0, R_OK = 4, W_OK = 2, X_OK = 1;
+    /** _IOR(229, 0, uint32_t): joins a fresh /dev/fuse fd to the connection of an existing one. */
+    public static final long FUSE_DEV_IOC_CLONE = 0x8004E500L;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle OPEN = downcall("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = downcall("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = downcall("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle POLL = downcall("poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle IOCTL = downcall("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle MOUNT = downcall("mount",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+    private static final MethodHandle UMOUNT2 = downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle ACCESS = downcall("access", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle GETUID = LINKER.downcallHandle(
+            LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETGID = LINKER.downcallHandle(
+            LIBC.find("getgid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+
+    /** One errno capture segment per thread, so the hot path allocates nothing. */
+    private static final ThreadLocal<MemorySegment> CAPTURE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... more) {
+        Linker.Option[] options = new Linker.Option[more.length + 1];
+        options[0] = CAPTURE_ERRNO;
+        System.arraycopy(more, 0, options, 1, more.length);
+        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, options);
+    }
+
+    private static int errno(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+
+    /** open(2); throws with the path on failure. */
+    public static int open(String path, int flags) throws LibcException {
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(cs, a.allocateFrom(path), flags, 0);
+            if (fd < 0) throw new LibcException("open", path, errno(cs));
+            return fd;
+        } catch (LibcException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** close(2); returns 0 or -errno (close errors are not actionable for us). */
+    public static int close(int fd) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            int r = (int) CLOSE.invokeExact(cs, fd);
+            return r < 0 ? -errno(cs) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** read(2) into {@code buf}; returns the byte count or -errno. */
+    public static long read(int fd, MemorySegment buf, long count) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            long r = (long) READ.invokeExact(cs, fd, buf, count);
+            return r < 0 ? -errno(cs) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** write(2) from {@code buf}; returns the byte count or -errno. */
+    public static long write(int fd, MemorySegment buf, long count) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            long r = (long) WRITE.invokeExact(cs, fd, buf, count);
+            return r < 0 ? -errno(cs) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** poll(2) over an array of {@code struct pollfd} (8 bytes each); returns the ready count or -errno. */
+    public static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            int r = (int) POLL.invokeExact(cs, pollfds, (long) count, timeoutMillis);
+            return r < 0 ? -errno(cs) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Opens a new /dev/fuse fd attached to the same connection as {@code masterFd}. */
+    public static int cloneFuseFd(int masterFd, int extraFlags) throws LibcException {
+        int clone = open("/dev/fuse", O_RDWR | O_CLOEXEC | extraFlags);
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment arg = a.allocate(JAVA_INT);
+            arg.set(JAVA_INT, 0, masterFd);
+            int r = (int) IOCTL.invokeExact(cs, clone, FUSE_DEV_IOC_CLONE, arg);
+            if (r < 0) {
+                int e = errno(cs);
+                close(clone);
+                throw new LibcException("ioctl(FUSE_DEV_IOC_CLONE)", "fd " + masterFd, e);
+            }
+            return clone;
+        } catch (LibcException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void mount(String source, String target, String fsType, long flags, String data)
+            throws LibcException {
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            int r = (int) MOUNT.invokeExact(cs, a.allocateFrom(source), a.allocateFrom(target),
+                    a.allocateFrom(fsType), flags, a.allocateFrom(data));
+            if (r < 0) throw new LibcException("mount", target, errno(cs));
+        } catch (LibcException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** umount2(2); returns 0 or -errno. */
+    public static int umount2(String target, int flags) {
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            int r = (int) UMOUNT2.invokeExact(cs, a.allocateFrom(target), flags);
+            return r < 0 ? -errno(cs) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** access(2); returns 0 or -errno. Used to tell a live mount from a dead one (ENOTCONN). */
+    public static int access(String path, int mode) {
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            int r = (int) ACCESS.invokeExact(cs, a.allocateFrom(path), mode);
+            return r < 0 ? -errno(cs) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int eventfd(int initial, int flags) throws LibcException {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            int fd = (int) EVENTFD.invokeExact(cs, initial, flags);
+            if (fd < 0) throw new LibcException("eventfd", "", errno(cs));
+            return fd;
+        } catch (LibcException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Adds 1 to an eventfd's counter, which makes it readable for every poller. */
+    public static void signalEventfd(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment one = a.allocate(ValueLayout.JAVA_LONG);
+            one.set(ValueLayout.JAVA_LONG, 0, 1L);
+            write(fd, one, 8);
+        }
+    }
+
+    public static int getuid() {
+        try {
+            return (int) GETUID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int getgid() {
+        try {
+            return (int) GETGID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+}
