@@ -194,7 +194,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "- kernel: $(uname -r), CPUs: $(nproc)"
 echo "- command: ${envline}${cmdline}"
 echo "- per measurement: ${secs} s after ${warmup} s warmup; median of ${repeat} interleaved runs"
-echo "- jlxcfs: ${jlxcfs_note:-bin/jlxcfs ${JLXCFS_OPTS:-}}"
+echo "- jlxcfs: ${jlxcfs_note:-started by this script: bin/jlxcfs ${JLXCFS_OPTS:-(default options)}}"
 echo "- LXCFS: ${lxcfs_note}"
 echo
 echo "| readers | host /proc/loadavg ops/s | jlxcfs ops/s | LXCFS ops/s | jlxcfs/LXCFS | jlxcfs/host |"
@@ -213,10 +213,17 @@ for p in "${readers_list[@]}"; do
   for t in "${targets[@]}"; do
     [ -n "${samples[$t,$p]:-}" ] || continue
     line+=" $t/$p=${errs[$t,$p]}"
-    [ "${errs[$t,$p]}" -eq 0 ] || bad=1
+    [ "${errs[$t,$p]}" -eq 0 ] || { bad=1; line+=" (!)"; }
   done
 done
 echo "$line"
+echo
+echo "raw ops/s samples (target/readers: run 1..$repeat):"
+for p in "${readers_list[@]}"; do
+  for t in "${targets[@]}"; do
+    [ -z "${samples[$t,$p]:-}" ] || echo "- $t/$p: ${samples[$t,$p]% }"
+  done
+done
 for name in "${failed_logs[@]}"; do
   echo
   echo "$name log (last 40 lines):"

@@ -1,0 +1,78 @@
+package org.jlxcfs.fuse.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Runs real programs for tests, always with a time limit; a process that overruns is killed with its children. */
+public final class Run {
+    private Run() {}
+
+    public record Result(int exit, String out, String err) {
+        public Result requireSuccess() {
+            if (exit != 0) throw new AssertionError("exit " + exit + "\nstdout: " + out + "\nstderr: " + err);
+            return this;
+        }
+    }
+
+    public static Result cmd(Duration timeout, String... argv) {
+        return cmd(timeout, Map.of(), argv);
+    }
+
+    public static Result cmd(Duration timeout, Map<String, String> env, String... argv) {
+        try {
+            Process p = start(env, argv);
+            return await(p, timeout, String.join(" ", argv));
+        } catch (IOException e) {
+            throw new AssertionError("cannot start " + List.of(argv) + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static Process start(Map<String, String> env, String... argv) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment().putAll(env);
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return pb.start();
+    }
+
+    /** Waits for {@code p}, collecting its output; kills it (and its children) if it overruns. */
+    public static Result await(Process p, Duration timeout, String what) {
+        CompletableFuture<String> out = drain(p.getInputStream());
+        CompletableFuture<String> err = drain(p.getErrorStream());
+        try {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                kill(p);
+                throw new AssertionError(what + " did not finish within " + timeout + " (killed)\nstdout so far: "
+                        + out.getNow("") + "\nstderr so far: " + err.getNow(""));
+            }
+            return new Result(p.exitValue(), out.get(5, TimeUnit.SECONDS), err.get(5, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            kill(p);
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        } catch (Exception e) {
+            kill(p);
+            throw new AssertionError(what + ": " + e, e);
+        }
+    }
+
+    public static void kill(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+    }
+
+    private static CompletableFuture<String> drain(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (in) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        }, r -> Thread.ofVirtual().start(r));
+    }
+}

@@ -1,0 +1,78 @@
+package org.jlxcfs.fuse.tree;
+
+import org.jlxcfs.fuse.Caller;
+import org.jlxcfs.fuse.Errno;
+import org.jlxcfs.fuse.FuseError;
+import org.jlxcfs.fuse.FuseFileSystem;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class VirtualTreeTest {
+    private final Caller caller = new Caller(10, 0, 0);
+
+    @Test
+    void nodeIdsDependOnlyOnThePath() throws FuseError {
+        VirtualTree a = VirtualTree.builder().file("proc/meminfo", Content.of("x")).build();
+        VirtualTree b = VirtualTree.builder().file("proc/cpuinfo", Content.of("y")).file("proc/meminfo", Content.of("x")).build();
+        long id = a.lookup(caller, a.lookup(caller, FuseFileSystem.ROOT_ID, "proc").nodeId(), "meminfo").nodeId();
+        assertThat(id).isEqualTo(VirtualTree.nodeId("/proc/meminfo")).isEqualTo(VirtualTree.nodeId("proc/meminfo/"));
+        assertThat(b.getattr(caller, id).attr().ino()).isEqualTo(id);
+        assertThat(VirtualTree.nodeId("")).isEqualTo(FuseFileSystem.ROOT_ID);
+    }
+
+    @Test
+    void lookupsOfMissingNamesAndNonDirectoriesFail() {
+        VirtualTree t = VirtualTree.builder().file("f", Content.of("x")).build();
+        assertThatThrownBy(() -> t.lookup(caller, FuseFileSystem.ROOT_ID, "nope")).extracting(e -> ((FuseError) e).errno()).isEqualTo(Errno.ENOENT);
+        assertThatThrownBy(() -> t.lookup(caller, VirtualTree.nodeId("f"), "x")).extracting(e -> ((FuseError) e).errno()).isEqualTo(Errno.ENOTDIR);
+        assertThatThrownBy(() -> VirtualTree.builder().file("f", Content.of("x")).dir("f/g")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void readsAtAnOffsetContinueTheRenderingMadeAtOffsetZero() throws FuseError {
+        AtomicInteger renders = new AtomicInteger();
+        VirtualTree t = VirtualTree.builder().file("r", Content.rendered(c -> ("render " + renders.incrementAndGet() + " " + "x".repeat(20))
+                .getBytes(StandardCharsets.US_ASCII))).build();
+        long id = VirtualTree.nodeId("r");
+        long fh = t.open(caller, id, 0).fh();
+        MemorySegment dst = Arena.ofAuto().allocate(64);
+        assertThat(t.read(caller, id, fh, 0, 8, dst)).isEqualTo(8);
+        assertThat(t.read(caller, id, fh, 7, 64, dst)).isEqualTo(22);
+        assertThat(new String(dst.asSlice(0, 1).toArray(JAVA_BYTE), StandardCharsets.US_ASCII)).isEqualTo("1"); // still render 1
+        assertThat(renders).hasValue(1);
+        t.read(caller, id, fh, 0, 64, dst);
+        assertThat(renders).hasValue(2);
+        t.release(id, fh);
+        assertThat(t.openRenderings()).isZero();
+    }
+
+    @Test
+    void readdirResumesAtTheOffsetItHandsOut() throws FuseError {
+        VirtualTree.Builder b = VirtualTree.builder();
+        for (int i = 0; i < 10; i++) b.file("d/f" + i, Content.of("x"));
+        VirtualTree t = b.build();
+        List<String> names = new ArrayList<>();
+        long[] next = {0};
+        for (int round = 0; round < 20; round++) {
+            int before = names.size();
+            t.readdir(caller, VirtualTree.nodeId("d"), 0, next[0], (name, entry, off) -> {
+                if (names.size() - before == 3) return false;
+                names.add(new String(name, StandardCharsets.UTF_8));
+                next[0] = off;
+                return true;
+            });
+            if (names.size() == before) break;
+        }
+        assertThat(names).hasSize(12).startsWith(".", "..", "f0").endsWith("f9");
+    }
+}
