@@ -88,7 +88,7 @@ public final class FuseSession implements AutoCloseable {
                 throw new MountPointException(target + " already has a " + m.fsType() + " mount (source " + m.source()
                         + "); jlxcfs never mounts over another filesystem: choose another mount point");
             }
-            int alive = Libc.access(target.toString(), Libc.F_OK);
+            int alive = Libc.statfs(target.toString());
             String state = alive == 0 ? "a live " + ours + " mount (another daemon serves it)"
                     : "a dead " + ours + " mount (" + Errno.describe(-alive) + ")";
             if (!replace) {

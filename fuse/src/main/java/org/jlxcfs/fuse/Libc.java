@@ -54,7 +54,7 @@ public final class Libc {
     private static final MethodHandle MOUNT = downcall("mount",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
     private static final MethodHandle UMOUNT2 = downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle ACCESS = downcall("access", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle STATFS = downcall("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETUID = LINKER.downcallHandle(
             LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
@@ -186,11 +186,14 @@ public final class Libc {
         }
     }
 
-    /** access(2); returns 0 or -errno. Used to tell a live mount from a dead one (ENOTCONN). */
-    public static int access(String path, int mode) {
+    /**
+     * statfs(2), for its result only: 0 or -errno. On a FUSE mount it always asks the server (nothing
+     * is cached), so ENOTCONN tells a dead mount from a live one.
+     */
+    public static int statfs(String path) {
         MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) ACCESS.invokeExact(cs, a.allocateFrom(path), mode);
+            int r = (int) STATFS.invokeExact(cs, a.allocateFrom(path), a.allocate(256, 8));
             return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);

@@ -1,0 +1,97 @@
+package org.jlxcfs.daemon;
+
+import org.jlxcfs.fuse.MountTable;
+import org.jlxcfs.fuse.testing.Run;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A jlxcfs daemon in its own process (signals and exit codes are only real that way); always killed on close. */
+final class DaemonProcess implements AutoCloseable {
+    final Process process;
+    final Path mountPoint;
+    final Path log;
+    /** Set once it served: only then can a dead mount at the mount point be this daemon's. */
+    private boolean served;
+
+    private DaemonProcess(Process process, Path mountPoint, Path log) {
+        this.process = process;
+        this.mountPoint = mountPoint;
+        this.log = log;
+    }
+
+    /** Starts {@code java ... org.jlxcfs.daemon.Main args}, with this test's classpath. */
+    static DaemonProcess start(Path mountPoint, Path log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx64m",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        cmd.add(mountPoint.toString());
+        return launch(cmd, mountPoint, log);
+    }
+
+    static DaemonProcess launch(List<String> cmd, Path mountPoint, Path log) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return new DaemonProcess(pb.start(), mountPoint, log);
+    }
+
+    /** Waits until {@code relative} is readable through the mount (as another process sees it). */
+    DaemonProcess awaitServing(String relative) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) throw new AssertionError("daemon exited " + process.exitValue() + ":\n" + log());
+            if (MountTable.at(mountPoint).isPresent()
+                    && Run.cmd(Duration.ofSeconds(10), "cat", mountPoint.resolve(relative).toString()).exit() == 0) {
+                served = true;
+                return this;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("daemon did not serve " + relative + " within 30 s:\n" + log());
+    }
+
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("daemon did not exit within " + timeout + ":\n" + log());
+        }
+        return process.exitValue();
+    }
+
+    void signal(String name) {
+        Run.cmd(Duration.ofSeconds(5), "kill", "-" + name, String.valueOf(process.pid())).requireSuccess();
+    }
+
+    String log() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (process.isAlive()) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        // A killed daemon leaves a dead mount: remove it so nothing stale outlives the test.
+        // A live one belongs to another daemon of the test, which cleans up after itself.
+        while (served && MountTable.at(mountPoint).filter(m -> m.fsType().equals("fuse.jlxcfs")).isPresent()
+                && Run.cmd(Duration.ofSeconds(10), "stat", "-f", mountPoint.toString()).err().contains("not connected")) {
+            Run.cmd(Duration.ofSeconds(10), "umount", "-l", mountPoint.toString());
+        }
+    }
+}
