@@ -82,7 +82,7 @@ public final class RequestHandler {
         if (declared != length) {
             LOG.log(System.Logger.Level.WARNING, "FUSE request " + Opcode.name(opcode) + " says " + declared
                     + " bytes but " + length + " arrived; answered EIO");
-            return error(out, unique, Errno.EIO);
+            return refuse(out, unique, opcode, Errno.EIO);
         }
         long node = in.get(JAVA_LONG_UNALIGNED, 16);
         int extLen = Short.toUnsignedInt(in.get(JAVA_SHORT_UNALIGNED, 36)) * 8;
@@ -90,101 +90,40 @@ public final class RequestHandler {
         if (bodyEnd < IN_HEADER) {
             LOG.log(System.Logger.Level.WARNING, "FUSE request " + Opcode.name(opcode)
                     + " has extensions longer than itself; answered EINVAL");
-            return error(out, unique, Errno.EINVAL);
+            return refuse(out, unique, opcode, Errno.EINVAL);
         }
         MemorySegment body = in.asSlice(IN_HEADER, bodyEnd - IN_HEADER);
         InitState state = init.get();
         if (state == null && opcode != Opcode.INIT) {
             LOG.log(System.Logger.Level.WARNING, "FUSE " + Opcode.name(opcode) + " before INIT; answered EIO");
-            return error(out, unique, Errno.EIO);
+            return refuse(out, unique, opcode, Errno.EIO);
         }
         try {
             Caller caller = new Caller(in.get(JAVA_INT_UNALIGNED, 32), in.get(JAVA_INT_UNALIGNED, 24),
                     in.get(JAVA_INT_UNALIGNED, 28));
             return dispatch(opcode, unique, node, caller, body, out, state);
         } catch (FuseError e) {
-            return error(out, unique, e.errno());
+            return refuse(out, unique, opcode, e.errno());
         } catch (Truncated e) {
             LOG.log(System.Logger.Level.WARNING, "FUSE " + Opcode.name(opcode) + " request body of "
                     + body.byteSize() + " bytes is too short (" + e.getMessage() + "); answered EINVAL");
-            return error(out, unique, Errno.EINVAL);
+            return refuse(out, unique, opcode, Errno.EINVAL);
         } catch (RuntimeException | StackOverflowError e) {
             LOG.log(System.Logger.Level.ERROR, "FUSE " + Opcode.name(opcode) + " on node " + node
                     + " failed; answered EIO", e);
-            return error(out, unique, Errno.EIO);
+            return refuse(out, unique, opcode, Errno.EIO);
         }
     }
 
-    private int dispatch(int opcode, long unique, long node, Caller caller, MemorySegment body,
-                         MemorySegment out, InitState state) throws FuseError {
-        switch (opcode) {
-            case Opcode.INIT:
-                return init(unique, body, out, state);
-            case Opcode.LOOKUP:
-                return entry(out, unique, fs.lookup(caller, node, name(body, 0)));
-            case Opcode.FORGET:
-                need(body, 8);
-                fs.forget(node, body.get(JAVA_LONG_UNALIGNED, 0));
-                return NO_REPLY;
-            case Opcode.BATCH_FORGET:
-                return batchForget(body);
-            case Opcode.GETATTR:
-                return attr(out, unique, fs.getattr(caller, node));
-            case Opcode.OPEN: {
-                need(body, 4);
-                int flags = body.get(JAVA_INT_UNALIGNED, 0);
-                if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY) throw FuseError.of(Errno.EROFS);
-                return opened(out, unique, fs.open(caller, node, flags));
-            }
-            case Opcode.READ: {
-                need(body, 20);
-                int size = Math.min(body.get(JAVA_INT_UNALIGNED, 16), MAX_READ);
-                long offset = body.get(JAVA_LONG_UNALIGNED, 8);
-                if (size < 0 || offset < 0) throw FuseError.of(Errno.EINVAL);
-                int n = fs.read(caller, node, body.get(JAVA_LONG_UNALIGNED, 0), offset, size,
-                        out.asSlice(OUT_HEADER, size));
-                return header(out, unique, OUT_HEADER + Math.clamp(n, 0, size));
-            }
-            case Opcode.RELEASE:
-                need(body, 8);
-                fs.release(node, body.get(JAVA_LONG_UNALIGNED, 0));
-                return header(out, unique, OUT_HEADER);
-            case Opcode.OPENDIR:
-                need(body, 4);
-                return opened(out, unique, fs.opendir(caller, node, body.get(JAVA_INT_UNALIGNED, 0)));
-            case Opcode.READDIR:
-            case Opcode.READDIRPLUS:
-                return readdir(opcode == Opcode.READDIRPLUS, unique, node, caller, body, out);
-            case Opcode.RELEASEDIR:
-                need(body, 8);
-                fs.releasedir(node, body.get(JAVA_LONG_UNALIGNED, 0));
-                return header(out, unique, OUT_HEADER);
-            case Opcode.STATFS:
-                return statfs(out, unique, fs.statfs(caller, node));
-            case Opcode.ACCESS: {
-                need(body, 4);
-                int mask = body.get(JAVA_INT_UNALIGNED, 0);
-                if ((mask & Libc.W_OK) != 0) throw FuseError.of(Errno.EROFS);
-                fs.access(caller, node, mask);
-                return header(out, unique, OUT_HEADER);
-            }
-            case Opcode.READLINK:
-                throw FuseError.of(Errno.EINVAL); // the tree has no symlinks
-            case Opcode.INTERRUPT:
-                // Requests are answered inline in microseconds; there is never anything to interrupt.
-            case Opcode.NOTIFY_REPLY:
-                return NO_REPLY;
-            case Opcode.DESTROY:
-                onDestroy.run();
-                return header(out, unique, OUT_HEADER);
-            default:
-                if (Opcode.modifies(opcode)) throw FuseError.of(Errno.EROFS);
-                if (!Opcode.deliberatelyUnsupported(opcode) && reportedOpcodes.add(opcode)) {
-                    LOG.log(System.Logger.Level.INFO, "FUSE " + Opcode.name(opcode)
-                            + " is not supported; answering ENOSYS (logged once)");
-                }
-                throw FuseError.of(Errno.ENOSYS);
-        }
+    /** An error reply, except to requests the kernel expects no reply to (those are just dropped). */
+    private static int refuse(MemorySegment out, long unique, int opcode, int errno) {
+        return expectsReply(opcode) ? error(out, unique, errno) : NO_REPLY;
+    }
+
+    /** The kernel waits for no reply to these, and a reply to them would be an error. */
+    static boolean expectsReply(int opcode) {
+        return opcode != Opcode.FORGET && opcode != Opcode.BATCH_FORGET && opcode != Opcode.INTERRUPT
+                && opcode != Opcode.NOTIFY_REPLY;
     }
 
     private int init(long unique, MemorySegment body, MemorySegment out, InitState state) throws FuseError {

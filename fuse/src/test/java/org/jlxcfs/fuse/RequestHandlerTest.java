@@ -311,9 +311,11 @@ class RequestHandlerTest {
         for (int i = 0; i < 20_000; i++) {
             byte[] body = new byte[random.nextInt(200)];
             random.nextBytes(body);
-            byte[] req = request(random.nextInt(60), random.nextBoolean() ? 1 : random.nextLong(), body);
+            int opcode = random.nextInt(60);
+            byte[] req = request(opcode, random.nextBoolean() ? 1 : random.nextLong(), body);
             if (random.nextInt(10) == 0) req[36] = (byte) random.nextInt(4); // sometimes claim extensions
             int n = handle(req);
+            if (!RequestHandler.expectsReply(opcode)) assertThat(n).as(Opcode.name(opcode)).isZero();
             if (n == 0) continue;
             assertThat(n).isBetween(16, RequestHandler.OUT_BUFFER);
             assertThat(out.get(JAVA_INT_UNALIGNED, 0)).isEqualTo(n);
