@@ -120,6 +120,78 @@ public final class RequestHandler {
         return expectsReply(opcode) ? error(out, unique, errno) : NO_REPLY;
     }
 
+    private int dispatch(int opcode, long unique, long node, Caller caller, MemorySegment body,
+                         MemorySegment out, InitState state) throws FuseError {
+        switch (opcode) {
+            case Opcode.INIT:
+                return init(unique, body, out, state);
+            case Opcode.LOOKUP:
+                return entry(out, unique, fs.lookup(caller, node, name(body, 0)));
+            case Opcode.FORGET:
+                need(body, 8);
+                fs.forget(node, body.get(JAVA_LONG_UNALIGNED, 0));
+                return NO_REPLY;
+            case Opcode.BATCH_FORGET:
+                return batchForget(body);
+            case Opcode.GETATTR:
+                return attr(out, unique, fs.getattr(caller, node));
+            case Opcode.OPEN: {
+                need(body, 4);
+                int flags = body.get(JAVA_INT_UNALIGNED, 0);
+                if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY) throw FuseError.of(Errno.EROFS);
+                return opened(out, unique, fs.open(caller, node, flags));
+            }
+            case Opcode.READ: {
+                need(body, 20);
+                int size = Math.min(body.get(JAVA_INT_UNALIGNED, 16), MAX_READ);
+                long offset = body.get(JAVA_LONG_UNALIGNED, 8);
+                if (size < 0 || offset < 0) throw FuseError.of(Errno.EINVAL);
+                int n = fs.read(caller, node, body.get(JAVA_LONG_UNALIGNED, 0), offset, size,
+                        out.asSlice(OUT_HEADER, size));
+                return header(out, unique, OUT_HEADER + Math.clamp(n, 0, size));
+            }
+            case Opcode.RELEASE:
+                need(body, 8);
+                fs.release(node, body.get(JAVA_LONG_UNALIGNED, 0));
+                return header(out, unique, OUT_HEADER);
+            case Opcode.OPENDIR:
+                need(body, 4);
+                return opened(out, unique, fs.opendir(caller, node, body.get(JAVA_INT_UNALIGNED, 0)));
+            case Opcode.READDIR:
+            case Opcode.READDIRPLUS:
+                return readdir(opcode == Opcode.READDIRPLUS, unique, node, caller, body, out);
+            case Opcode.RELEASEDIR:
+                need(body, 8);
+                fs.releasedir(node, body.get(JAVA_LONG_UNALIGNED, 0));
+                return header(out, unique, OUT_HEADER);
+            case Opcode.STATFS:
+                return statfs(out, unique, fs.statfs(caller, node));
+            case Opcode.ACCESS: {
+                need(body, 4);
+                int mask = body.get(JAVA_INT_UNALIGNED, 0);
+                if ((mask & Libc.W_OK) != 0) throw FuseError.of(Errno.EROFS);
+                fs.access(caller, node, mask);
+                return header(out, unique, OUT_HEADER);
+            }
+            case Opcode.READLINK:
+                throw FuseError.of(Errno.EINVAL); // the tree has no symlinks
+            case Opcode.INTERRUPT:
+                // Requests are answered inline in microseconds; there is never anything to interrupt.
+            case Opcode.NOTIFY_REPLY:
+                return NO_REPLY;
+            case Opcode.DESTROY:
+                onDestroy.run();
+                return header(out, unique, OUT_HEADER);
+            default:
+                if (Opcode.modifies(opcode)) throw FuseError.of(Errno.EROFS);
+                if (!Opcode.deliberatelyUnsupported(opcode) && reportedOpcodes.add(opcode)) {
+                    LOG.log(System.Logger.Level.INFO, "FUSE " + Opcode.name(opcode)
+                            + " is not supported; answering ENOSYS (logged once)");
+                }
+                throw FuseError.of(Errno.ENOSYS);
+        }
+    }
+
     /** The kernel waits for no reply to these, and a reply to them would be an error. */
     static boolean expectsReply(int opcode) {
         return opcode != Opcode.FORGET && opcode != Opcode.BATCH_FORGET && opcode != Opcode.INTERRUPT
