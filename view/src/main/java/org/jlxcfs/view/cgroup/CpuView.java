@@ -1,0 +1,43 @@
+package org.jlxcfs.view.cgroup;
+
+import org.jlxcfs.view.Container;
+import org.jlxcfs.view.ViewOptions;
+import org.jlxcfs.view.host.Host;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * The CPUs a container is shown: its cpuset, cut to ceil(quota) CPUs when it has a CPU quota
+ * (Kubernetes CPU limits are quotas). cpuinfo, stat and sys/devices/system/cpu all use this one
+ * answer, so they agree with each other.
+ *
+ * @param cpuset  the host CPU ids the container may run on
+ * @param visible the host CPU ids it is shown (the first {@code count} of the cpuset)
+ * @param quota   its CPU quota in CPUs, if any
+ */
+public record CpuView(CpuSet cpuset, CpuSet visible, OptionalDouble quota) {
+
+    public int count() {
+        return visible.size();
+    }
+
+    public static CpuView of(Container container, Host host, ViewOptions options) throws IOException {
+        CpuSet hostOnline = hostOnline(host);
+        Optional<Cgroup> cs = container.cgroups().cpuset();
+        CpuSet cpuset = cs.isPresent() ? Limits.cpuset(cs.get()).orElse(hostOnline) : hostOnline;
+        OptionalDouble quota = OptionalDouble.empty();
+        Optional<Cgroup> cpu = container.cgroups().cpu();
+        if (options.cpuQuota() && cpu.isPresent()) quota = Limits.cpuQuota(cpu.get());
+        int count = cpuset.size();
+        if (quota.isPresent()) count = Math.max(1, Math.min(count, (int) Math.ceil(quota.getAsDouble() - 1e-9)));
+        return new CpuView(cpuset, cpuset.limit(count), quota);
+    }
+
+    /** The host's online CPUs (sys/devices/system/cpu/online). */
+    public static CpuSet hostOnline(Host host) throws IOException {
+        return CpuSet.parse(Files.readString(host.sys().resolve("devices/system/cpu/online")));
+    }
+}
