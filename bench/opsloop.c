@@ -1,10 +1,11 @@
 /*
  * opsloop: open/read/close load generator for the FUSE benchmark.
  *
- * Usage: opsloop FILE SECONDS READERS [WARMUP_SECONDS]
+ * Usage: opsloop FILE SECONDS READERS [WARMUP_SECONDS [READ_SIZE]]
  *
- * Forks READERS children; each loops open(FILE, O_RDONLY) / read(4096) / close
- * for WARMUP seconds (not counted), then SECONDS (counted). A failed
+ * Forks READERS children; each loops open(FILE, O_RDONLY) / read(READ_SIZE) /
+ * close for WARMUP seconds (not counted), then SECONDS (counted); READ_SIZE is
+ * the size of the single read() per cycle, 4096 bytes by default. A failed
  * open/read/close or a read returning 0 bytes counts as an error. Children
  * send their counts to the parent through a pipe; the parent prints
  *   ops_per_s=<total ops/s> errors=<n> readers=<P>
@@ -36,34 +37,36 @@ static uint64_t now_ns(void)
 }
 
 /* One open/read/close; returns 0 on success, 1 on error. */
-static int one_op(const char *file, char *buf)
+static int one_op(const char *file, char *buf, size_t size)
 {
 	int err = 0;
 	int fd = open(file, O_RDONLY);
 
 	if (fd < 0)
 		return 1;
-	if (read(fd, buf, 4096) <= 0)
+	if (read(fd, buf, size) <= 0)
 		err = 1;
 	if (close(fd) != 0)
 		err = 1;
 	return err;
 }
 
-static void child(const char *file, double seconds, double warmup, int wfd)
+static void child(const char *file, double seconds, double warmup, size_t size, int wfd)
 {
-	char buf[4096];
+	char *buf = malloc(size);
 	struct result r = {0, 0, 0};
 	uint64_t t0 = now_ns();
 	uint64_t start = t0 + (uint64_t)(warmup * 1e9);
 	uint64_t end = start + (uint64_t)(seconds * 1e9);
 	uint64_t t;
 
+	if (buf == NULL)
+		_exit(1);
 	while (now_ns() < start)
-		one_op(file, buf);
+		one_op(file, buf, size);
 	start = now_ns();
 	do {
-		r.errors += (uint64_t)one_op(file, buf);
+		r.errors += (uint64_t)one_op(file, buf, size);
 		r.ops++;
 	} while ((t = now_ns()) < end);
 	r.elapsed_ns = t - start;
@@ -76,19 +79,23 @@ int main(int argc, char **argv)
 {
 	int fds[2], i, readers, failed = 0;
 	double seconds, warmup = 0, ops_per_s = 0;
+	long size = 4096;
 	uint64_t errors = 0;
 	struct result r;
+	pid_t self = getpid();
 
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: %s FILE SECONDS READERS [WARMUP_SECONDS]\n", argv[0]);
+	if (argc < 4 || argc > 6) {
+		fprintf(stderr, "usage: %s FILE SECONDS READERS [WARMUP_SECONDS [READ_SIZE]]\n", argv[0]);
 		return 2;
 	}
 	seconds = atof(argv[2]);
 	readers = atoi(argv[3]);
-	if (argc == 5)
+	if (argc >= 5)
 		warmup = atof(argv[4]);
-	if (seconds <= 0 || readers < 1 || warmup < 0) {
-		fprintf(stderr, "opsloop: SECONDS and READERS must be > 0, WARMUP >= 0\n");
+	if (argc == 6)
+		size = atol(argv[5]);
+	if (seconds <= 0 || readers < 1 || warmup < 0 || size < 1 || size > (64L << 20)) {
+		fprintf(stderr, "opsloop: SECONDS and READERS must be > 0, WARMUP >= 0, 1 <= READ_SIZE <= 64 MiB\n");
 		return 2;
 	}
 	if (pipe(fds) != 0) {
@@ -105,10 +112,11 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			/* Die with the parent (e.g. when the benchmark is interrupted). */
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() == 1)
+			/* Not getppid() == 1: opsloop may itself be pid 1 of a pid namespace. */
+			if (getppid() != self)
 				_exit(1);
 			close(fds[0]);
-			child(argv[1], seconds, warmup, fds[1]);
+			child(argv[1], seconds, warmup, (size_t)size, fds[1]);
 		}
 	}
 	close(fds[1]);

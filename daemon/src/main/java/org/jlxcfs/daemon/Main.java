@@ -4,8 +4,11 @@ import org.jlxcfs.fuse.FuseConfig;
 import org.jlxcfs.fuse.FuseSession;
 import org.jlxcfs.fuse.MountPointException;
 import org.jlxcfs.fuse.tree.VirtualTree;
+import org.jlxcfs.view.ContainerResolver;
+import org.jlxcfs.view.cgroup.CgroupLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import sun.misc.Signal;
@@ -19,6 +22,7 @@ import java.util.logging.Level;
 
 /** {@code jlxcfs [OPTIONS] [MOUNTPOINT]}: mounts the tree and serves it in the foreground until SIGTERM or SIGINT. */
 @Command(name = "jlxcfs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        subcommands = ShowCommand.class,
         description = "Serves container-aware /proc and /sys files over FUSE (in the spirit of LXCFS).",
         sortOptions = false, usageHelpAutoWidth = true)
 public final class Main implements Callable<Integer> {
@@ -44,9 +48,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-d", "--debug"}, description = "Log every decision (FINE level).")
     boolean debug;
 
-    @Option(names = "--host-root", paramLabel = "DIR", hidden = true,
-            description = "Root of the host files to serve (tests use a fixture tree).")
-    Path hostRoot = Path.of("/");
+    @Mixin
+    ViewSettings view = new ViewSettings();
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -69,18 +72,34 @@ public final class Main implements Callable<Integer> {
                     + "pass the device (--device /dev/fuse)");
             return 1;
         }
-        VirtualTree tree = HostFiles.tree(hostRoot);
-        FuseSession session;
+        CgroupLayout layout;
         try {
-            session = FuseSession.mount(mountPoint, tree, FuseConfig.defaults("jlxcfs").withThreads(threads), replace);
-        } catch (MountPointException e) {
-            System.err.println("jlxcfs: " + e.getMessage());
-            return 1;
+            layout = CgroupLayout.discover(view.procRoot, view.cgroupRoot);
         } catch (IOException e) {
-            System.err.println("jlxcfs: cannot mount " + mountPoint + ": " + e.getMessage()
-                    + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
+            System.err.println("jlxcfs: cannot find the cgroup hierarchies: " + e.getMessage());
             return 1;
         }
+        LOG.log(System.Logger.Level.INFO, "cgroups: " + layout);
+        try (FileSet files = FileSet.create(view.host(), view.options())) {
+            VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout));
+            files.start();
+            FuseSession session;
+            try {
+                session = FuseSession.mount(mountPoint, tree, FuseConfig.defaults("jlxcfs").withThreads(threads), replace);
+            } catch (MountPointException e) {
+                System.err.println("jlxcfs: " + e.getMessage());
+                return 1;
+            } catch (IOException e) {
+                System.err.println("jlxcfs: cannot mount " + mountPoint + ": " + e.getMessage()
+                        + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
+                return 1;
+            }
+            return serve(session);
+        }
+    }
+
+    /** Serves until SIGTERM, SIGINT or an unmount from outside; then unmounts. */
+    private static int serve(FuseSession session) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         for (String sig : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(sig), s -> {

@@ -28,6 +28,9 @@ public record CpuView(CpuSet cpuset, CpuSet visible, OptionalDouble quota) {
         CpuSet hostOnline = hostOnline(host);
         Optional<Cgroup> cs = container.cgroups().cpuset();
         CpuSet cpuset = cs.isPresent() ? Limits.cpuset(cs.get()).orElse(hostOnline) : hostOnline;
+        // A cpuset may name CPUs that are offline now: only online ones can run anything.
+        CpuSet online = cpuset.intersect(hostOnline);
+        if (!online.isEmpty()) cpuset = online;
         OptionalDouble quota = OptionalDouble.empty();
         Optional<Cgroup> cpu = container.cgroups().cpu();
         if (options.cpuQuota() && cpu.isPresent()) quota = Limits.cpuQuota(cpu.get());
