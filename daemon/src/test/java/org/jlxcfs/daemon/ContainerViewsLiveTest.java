@@ -25,6 +25,8 @@ class ContainerViewsLiveTest {
 
     @BeforeAll
     static void startDaemon() throws Exception {
+        System.out.println("cgroup layout: " + org.jlxcfs.view.cgroup.CgroupLayout.discover(Path.of("/proc"),
+                Path.of("/sys/fs/cgroup")).mode());
         tmp = Files.createTempDirectory("jlxcfs-live");
         Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         daemon = DaemonProcess.start(tmp.resolve("mnt"), tmp.resolve("daemon.log")).awaitServing("proc/meminfo");

@@ -77,13 +77,13 @@ final class LiveContainer implements AutoCloseable {
 
     /**
      * Starts the container's init in the cgroups and new pid and mount namespaces, with the
-     * jlxcfs files under {@code jlxcfs} bind-mounted over the container's own.
+     * jlxcfs files under {@code jlxcfs} bind-mounted over the container's own (none when null).
      */
     LiveContainer start(Path jlxcfs) throws Exception {
         StringBuilder join = new StringBuilder();
         for (Path dir : cgroups.values()) join.append("echo $$ > '").append(dir.resolve("cgroup.procs")).append("' && ");
         StringBuilder binds = new StringBuilder();
-        for (String f : BOUND) {
+        for (String f : jlxcfs == null ? List.<String>of() : BOUND) {
             binds.append("mount --bind '").append(jlxcfs.resolve(f)).append("' /").append(f).append(" && ");
         }
         String inner = binds + "echo ready && exec sleep 100000";

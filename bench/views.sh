@@ -1,0 +1,741 @@
+#!/usr/bin/env bash
+# Container views benchmark: jlxcfs against LXCFS as seen from inside a container.
+#   1. open/read/close ops/s on proc/meminfo, proc/stat, proc/cpuinfo, proc/uptime with 1 and 2
+#      readers in a container (own cgroups, own pid + mount namespaces) for jlxcfs, LXCFS and the
+#      host's /proc (the floor), interleaved rounds, medians;
+#   2. jlxcfs daemon RSS and thread count after at least 1,000,000 reads;
+#   3. scale: BENCH_CONTAINERS containers known to the loadavg sampler: proc/meminfo read cost
+#      in one container with 1 container vs with all of them, and the sampler's idle CPU use.
+# Run as root from anywhere:
+#   sudo bench/views.sh
+# Env: BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_REPEAT (3), BENCH_CONTAINERS (300),
+#      BENCH_IDLE_SECONDS (60), BENCH_READ_SIZE (65536), BENCH_READS (1000000),
+#      JLXCFS_OPTS (extra daemon options), JLXCFS_JAVA_OPTS, JLXCFS_BUILD (1; 0 = never build),
+#      LXCFS_BIN (/usr/bin/lxcfs).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(dirname "$here")
+secs=${BENCH_SECONDS:-5}
+warmup=${BENCH_WARMUP:-2}
+repeat=${BENCH_REPEAT:-3}
+ncontainers=${BENCH_CONTAINERS:-300}
+idle_secs=${BENCH_IDLE_SECONDS:-60}
+read_size=${BENCH_READ_SIZE:-65536}
+min_reads=${BENCH_READS:-1000000}
+lxcfs_bin=${LXCFS_BIN:-/usr/bin/lxcfs}
+cmdline="$0${*:+ $*}"
+envline=$(env | grep -E '^(BENCH_[A-Z_]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JLXCFS_BUILD|LXCFS_BIN)=' | sort | tr '\n' ' ' || true)
+
+files=(proc/meminfo proc/stat proc/cpuinfo proc/uptime)
+readers_list=(1 2)
+targets=(jlxcfs lxcfs host)
+mem_limit=$((512 * 1024 * 1024))     # each container's memory limit
+rss_goal_kib=$((96 * 1024))
+sampler_thread=jlxcfs-loadavg        # LoadavgSampler's thread name (/proc/PID/task/TID/comm)
+
+say() { echo "views: $*" >&2; }
+[ "$(id -u)" -eq 0 ] || { say "must run as root (sudo $0)"; exit 1; }
+[ -e /dev/fuse ] || { say "/dev/fuse is missing"; exit 1; }
+for v in "$secs" "$warmup" "$repeat" "$ncontainers" "$idle_secs" "$read_size" "$min_reads"; do
+  [[ $v =~ ^[0-9]+$ ]] || { say "BENCH_* settings must be non-negative integers, got '$v'"; exit 2; }
+done
+((secs > 0 && repeat > 0 && ncontainers > 0 && read_size > 0)) || { say "BENCH_SECONDS, BENCH_REPEAT, BENCH_CONTAINERS, BENCH_READ_SIZE must be > 0"; exit 2; }
+
+work=$(mktemp -d /tmp/jlxcfs-views.XXXXXX)
+started_pids=()   # daemons this script started
+bg_pids=()        # container processes and readers this script started (all inside our cgroups)
+created_mnts=()   # mount points this script created
+created_cgs=()    # cgroup directories this script created, parents first
+
+is_mounted() { # $1 = path; true if it is a mount point in our namespace
+  awk -v p="$1" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo
+}
+
+# --- cgroups: one parent per hierarchy (jlxcfs-views-PID), one child per container ---
+cg_name=jlxcfs-views-$$
+cg_roots=()
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  cg_mode=v2
+  cg_roots=(/sys/fs/cgroup)
+else
+  cg_mode=v1
+  for c in memory cpu cpuacct cpuset blkio pids; do
+    [ -f "/sys/fs/cgroup/$c/cgroup.procs" ] || continue
+    r=$(readlink -f "/sys/fs/cgroup/$c")   # co-mounted (cpu,cpuacct) hierarchies count once
+    case " ${cg_roots[*]} " in *" $r "*) ;; *) cg_roots+=("$r") ;; esac
+  done
+  [ "${#cg_roots[@]}" -gt 0 ] || { say "no cgroup v1 hierarchy under /sys/fs/cgroup and no cgroup v2 either"; exit 1; }
+fi
+
+# Every pid in one of our cgroups: only processes this script created are ever there.
+cg_members() {
+  local d
+  for d in "${created_cgs[@]}"; do cat "$d/cgroup.procs" 2>/dev/null || true; done | sort -un
+}
+
+cleanup() {
+  local pid i d left
+  trap - EXIT INT TERM
+  set +e
+  # 1. containers and readers: SIGKILL everything in our cgroups until they are empty.
+  for ((i = 0; i < 100; i++)); do
+    left=$(cg_members)
+    [ -n "$left" ] || break
+    # shellcheck disable=SC2086 # one pid per word
+    kill -KILL $left 2>/dev/null
+    sleep 0.1
+  done
+  [ -z "$(cg_members)" ] || say "WARNING: processes left in our cgroups: $(cg_members | tr '\n' ' ')"
+  for pid in "${bg_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${bg_pids[@]}"; do wait "$pid" 2>/dev/null; done
+  # 2. daemons (jlxcfs unmounts itself on SIGTERM).
+  for pid in "${started_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || continue
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  for d in "${created_mnts[@]}"; do
+    if is_mounted "$d"; then umount -l "$d" 2>/dev/null || say "could not unmount $d"; fi
+  done
+  # 3. cgroups, children before parents (a cgroup emptied just now may need a moment).
+  for ((i = ${#created_cgs[@]} - 1; i >= 0; i--)); do
+    d=${created_cgs[i]}
+    [ -d "$d" ] || continue
+    for ((left = 0; left < 50; left++)); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+    [ ! -d "$d" ] || say "WARNING: could not remove cgroup $d"
+  done
+  # --one-file-system: never descend into a mount that is still there.
+  rm -rf --one-file-system "$work" 2>/dev/null || say "left $work behind"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cg_mkdir() { # $1 = cgroup directory to create (parent first)
+  mkdir "$1"
+  created_cgs+=("$1")
+  if [ -f "$1/cpuset.cpus" ] && [ "$cg_mode" = v1 ]; then  # v1 cpuset: empty until set
+    cat "$1/../cpuset.cpus" >"$1/cpuset.cpus"
+    cat "$1/../cpuset.mems" >"$1/cpuset.mems"
+  fi
+}
+
+cg_setup_parent() {
+  local r c
+  for r in "${cg_roots[@]}"; do
+    cg_mkdir "$r/$cg_name"
+    if [ "$cg_mode" = v2 ]; then  # delegate what our own parent offers; never touch the root's settings
+      for c in $(cat "$r/$cg_name/cgroup.controllers"); do
+        echo "+$c" >"$r/$cg_name/cgroup.subtree_control" 2>/dev/null || true
+      done
+    fi
+  done
+}
+
+# Creates container $1's cgroups: memory limit, no CPU quota.
+cg_make() {
+  local r d
+  for r in "${cg_roots[@]}"; do
+    d=$r/$cg_name/$1
+    cg_mkdir "$d"
+    if [ -f "$d/memory.limit_in_bytes" ]; then echo "$mem_limit" >"$d/memory.limit_in_bytes"; fi
+    if [ -f "$d/memory.max" ]; then echo "$mem_limit" >"$d/memory.max"; fi
+  done
+}
+
+# Moves the calling (sub)shell into container $1's cgroups; run it in a subshell before exec.
+cg_join() {
+  local r
+  for r in "${cg_roots[@]}"; do
+    echo "$BASHPID" >"$r/$cg_name/$1/cgroup.procs" || return 1
+  done
+}
+
+# Runs "$@" as pid 1 of fresh pid + mount namespaces (own /proc) inside container $1's cgroups,
+# in the background; sets bg_pid (the unshare process).
+in_container() {
+  local name=$1
+  shift
+  (cg_join "$name" && exec unshare --pid --fork --kill-child --mount --mount-proc "$@") &
+  bg_pid=$!
+  bg_pids+=("$bg_pid")
+}
+
+# Waits for background pid $1 and forgets it; returns its status.
+reap() {
+  local rc=0
+  wait "$1" 2>/dev/null || rc=$?
+  local i
+  for i in "${!bg_pids[@]}"; do [ "${bg_pids[i]}" != "$1" ] || unset 'bg_pids[i]'; done
+  return $rc
+}
+
+# Waits up to 30 s until $1 is readable and non-empty; $2 = pid of the daemon serving it.
+# Sets wait_error to why it failed (returns 1) or to nothing (returns 0).
+wait_readable() {
+  local f=$1 pid=$2 end=$((SECONDS + 30)) rc
+  wait_error=
+  while ((SECONDS < end)); do
+    if [ -n "$(timeout 2 head -c 1 "$f" 2>/dev/null)" ]; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rc=0
+      wait "$pid" 2>/dev/null || rc=$?
+      wait_error="daemon exited (status $rc) before serving $f"
+      return 1
+    fi
+    sleep 0.1
+  done
+  wait_error="${f} not readable within 30 s"
+  return 1
+}
+
+# Starts a daemon in the background: $1 = name, $2 = mount point, rest = command.
+# Sets started_pid. Output goes to $work/$1.log.
+start_daemon() {
+  local name=$1 mnt=$2
+  shift 2
+  mkdir "$mnt"
+  created_mnts+=("$mnt")
+  "$@" >"$work/$name.log" 2>&1 &
+  started_pid=$!
+  started_pids+=("$started_pid")
+}
+
+# Stops the daemon $1 (SIGTERM, then up to 15 s) and lazily unmounts $2 if still mounted.
+stop_daemon() {
+  local pid=$1 mnt=$2 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "pid $pid ignored SIGTERM for 15 s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  for i in "${!started_pids[@]}"; do [ "${started_pids[i]}" != "$pid" ] || unset 'started_pids[i]'; done
+  if is_mounted "$mnt"; then
+    say "WARNING: $mnt still mounted after its daemon exited; umount -l"
+    umount -l "$mnt" || true
+  fi
+}
+
+failed_logs=()  # logs to print with the report
+show_log() { failed_logs+=("$1"); }
+notes=()        # problems found, printed at the end
+problem() { notes+=("$1"); say "PROBLEM: $1"; }
+
+# Daemon status field $2 (VmRSS, Threads) of pid $1, as a number.
+status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# Thread names of pid $1 grouped, trailing digits stripped: "fuse-worker-×2, C2 CompilerThre×1, ...".
+thread_names() {
+  local t
+  for t in /proc/"$1"/task/*/comm; do cat "$t" 2>/dev/null; done | sed 's/[0-9]*$//' | sort | uniq -c |
+    awk '{ n = $1; $1 = ""; sub(/^ /, ""); printf "%s%s×%d", (NR > 1 ? ", " : ""), $0, n }'
+}
+# CPU time of pid $1 (all its threads) in ns, from utime + stime.
+proc_cpu_ns() {
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($12 + $13) * 1e9 / hz }' <<<"$s"
+}
+# CPU time of thread $2 of pid $1 in ns: schedstat (ns) if the kernel has it, else utime + stime.
+thread_cpu_ns() {
+  local s
+  if s=$(cat "/proc/$1/task/$2/schedstat" 2>/dev/null) && [ -n "$s" ]; then
+    echo "${s%% *}"
+    return 0
+  fi
+  s=$(cat "/proc/$1/task/$2/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($12 + $13) * 1e9 / hz }' <<<"$s"
+}
+find_thread() { # pid $1, thread name $2 -> tid
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" != "$2" ] || { echo "${t##*/}"; return 0; }
+  done
+  return 1
+}
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { if [ -n "$1" ] && [ -n "$2" ] && [ "$2" != 0 ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3g", a / b }'; else echo n/a; fi; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }   # a >= b (floats)
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# --- build the load generator ---
+mkdir -p "$here/target"
+cc -O2 -Wall -o "$here/target/opsloop" "$here/opsloop.c"
+opsloop=$here/target/opsloop
+
+# Runs opsloop in a fresh container of cgroup $1 ("$2" = file, $3 = seconds, $4 = readers,
+# $5 = warmup); sets ops and errs (errs = 1, ops = 0 if opsloop failed).
+run_opsloop() {
+  local out=
+  in_container "$1" "$opsloop" "$2" "$3" "$4" "$5" "$read_size" >"$work/opsloop.out"
+  if reap "$bg_pid"; then out=$(<"$work/opsloop.out"); fi
+  opsloop_line=${out:-opsloop failed}
+  ops=$(sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+  errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")
+  [ -n "$ops" ] || { ops=0; errs=${errs:-1}; }
+}
+
+declare -A prefix=()   # target -> directory holding proc/..., for targets that are up
+prefix[host]=/
+
+# --- jlxcfs ---
+jlxcfs_pid='' jlxcfs_mnt='' jlxcfs_note=''
+if [ ! -f "$top/daemon/target/jlxcfs-daemon.jar" ] && [ "${JLXCFS_BUILD:-1}" != 0 ]; then
+  say "building jlxcfs (bin/mvnw -q -DskipTests package)..."
+  if ! (cd "$top" && bin/mvnw -q -DskipTests package) >"$work/build.log" 2>&1; then
+    jlxcfs_note="FAILED: build failed (log at the end)"
+    problem "jlxcfs: build failed (bin/mvnw -q -DskipTests package)"
+    show_log build
+  fi
+fi
+if [ -z "$jlxcfs_note" ]; then
+  jlxcfs_mnt=$work/jlxcfs
+  # shellcheck disable=SC2086 # JLXCFS_OPTS is split into words on purpose
+  start_daemon jlxcfs "$jlxcfs_mnt" "$top/bin/jlxcfs" ${JLXCFS_OPTS:-} "$jlxcfs_mnt"
+  jlxcfs_pid=$started_pid   # bin/jlxcfs execs java: this is the JVM's pid
+  if wait_readable "$jlxcfs_mnt/proc/meminfo" "$jlxcfs_pid"; then
+    prefix[jlxcfs]=$jlxcfs_mnt
+  else
+    jlxcfs_note="FAILED: $wait_error (log at the end)"
+    problem "jlxcfs did not start: $wait_error"
+    show_log jlxcfs
+    stop_daemon "$jlxcfs_pid" "$jlxcfs_mnt"
+    jlxcfs_pid=
+  fi
+fi
+declare -A jstat=()    # phase -> "rss_kib threads"
+jlxcfs_sample() {      # $1 = phase name: records VmRSS and Threads of the daemon now
+  [ -n "$jlxcfs_pid" ] && kill -0 "$jlxcfs_pid" 2>/dev/null || return 0
+  jstat[$1]="$(status_field "$jlxcfs_pid" VmRSS) $(status_field "$jlxcfs_pid" Threads)"
+  jnames[$1]=$(thread_names "$jlxcfs_pid")
+}
+declare -A jnames=()
+jlxcfs_alive() {       # true while our jlxcfs runs; reports its death once
+  [ -n "$jlxcfs_pid" ] || return 1
+  kill -0 "$jlxcfs_pid" 2>/dev/null && return 0
+  local rc=0
+  wait "$jlxcfs_pid" 2>/dev/null || rc=$?
+  problem "jlxcfs daemon died (status $rc) during the run (log at the end)"
+  show_log jlxcfs
+  jlxcfs_pid=
+  unset 'prefix[jlxcfs]'
+  return 1
+}
+jlxcfs_sample start
+
+# --- LXCFS: reuse a running one (never touched), else start our own ---
+lxcfs_pid='' lxcfs_mnt='' lxcfs_note=''
+existing=$(awk -v w="$work/" 'index($5, w) != 1 { for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "fuse.lxcfs") print $5; break } }' \
+  /proc/self/mountinfo | head -n 1)
+if [ -n "$existing" ] && [ -n "$(timeout 2 head -c 1 "$existing/proc/meminfo" 2>/dev/null)" ]; then
+  prefix[lxcfs]=$existing
+  lxcfs_note="existing mount $existing (not started or stopped by this script)"
+  say "using the running LXCFS at $existing (not started or stopped by this script)"
+elif [ ! -x "$lxcfs_bin" ]; then
+  lxcfs_note="not installed ($lxcfs_bin missing; apt-get install lxcfs)"
+  say "LXCFS is not installed ($lxcfs_bin missing); skipping that target"
+else
+  lxcfs_mnt=$work/lxcfs
+  start_daemon lxcfs "$lxcfs_mnt" "$lxcfs_bin" -f -l --pidfile="$work/lxcfs.pid" "$lxcfs_mnt"
+  lxcfs_pid=$started_pid
+  if wait_readable "$lxcfs_mnt/proc/meminfo" "$lxcfs_pid"; then
+    prefix[lxcfs]=$lxcfs_mnt
+    lxcfs_note="LXCFS $("$lxcfs_bin" --version 2>&1 | head -n 1 | tr -d '"'), started by this script: lxcfs -f -l --pidfile=F MNT"
+  else
+    lxcfs_note="FAILED: $wait_error (log at the end)"
+    say "LXCFS: $wait_error"
+    show_log lxcfs
+  fi
+fi
+
+cg_setup_parent
+cg_make reader
+
+# --- what the container sees: one read() of READ_SIZE vs the whole file, and key values ---
+probe_dir=$work/probe
+mkdir "$probe_dir"
+probe_args=()
+for t in "${targets[@]}"; do [ -z "${prefix[$t]:-}" ] || probe_args+=("$t" "${prefix[$t]}"); done
+# shellcheck disable=SC2016 # expanded by the container's sh
+in_container reader sh -c '
+  rs=$1 out=$2; shift 2
+  while [ $# -ge 2 ]; do
+    t=$1 p=$2; shift 2
+    for f in meminfo stat cpuinfo uptime; do
+      timeout 10 dd if="$p/proc/$f" of="$out/$t.$f.one" bs="$rs" count=1 status=none 2>"$out/$t.$f.err"
+      timeout 10 cat "$p/proc/$f" >"$out/$t.$f.all" 2>>"$out/$t.$f.err"
+    done
+  done' sh "$read_size" "$probe_dir" "${probe_args[@]}"
+reap "$bg_pid" || problem "the view probe in the container failed (status $?)"
+ncpu=$(nproc --all)
+declare -A seen=()   # target,key -> value
+views_bad=0
+for t in "${targets[@]}"; do
+  [ -n "${prefix[$t]:-}" ] || continue
+  for f in meminfo stat cpuinfo uptime; do
+    one=$(wc -c <"$probe_dir/$t.$f.one" 2>/dev/null || echo 0)
+    all=$(wc -c <"$probe_dir/$t.$f.all" 2>/dev/null || echo 0)
+    seen[$t,$f.bytes]="$one/$all"
+    if [ "$all" -eq 0 ] || [ "$one" -ne "$all" ]; then
+      seen[$t,$f.bytes]+=" (!)"
+      [ "$t" = host ] || { problem "$t proc/$f from the container: one read($read_size) gave $one bytes, the whole file $all bytes$(sed 's/^/; /' "$probe_dir/$t.$f.err" | head -n 1 | tr -d '\n')"; [ "$t" != jlxcfs ] || views_bad=1; }
+    fi
+  done
+  seen[$t,mem]=$(awk '$1 == "MemTotal:" { print $2 " " $3 }' "$probe_dir/$t.meminfo.all" 2>/dev/null)
+  seen[$t,stat]=$(grep -c '^cpu[0-9]' "$probe_dir/$t.stat.all" 2>/dev/null || true)
+  seen[$t,cpuinfo]=$(grep -c '^processor' "$probe_dir/$t.cpuinfo.all" 2>/dev/null || true)
+  seen[$t,uptime]=$(awk '{ print $1 }' "$probe_dir/$t.uptime.all" 2>/dev/null)
+  [ "$t" != host ] || continue
+  # Expected inside the container: its memory limit, all CPUs (no quota, full cpuset), its own age.
+  if [ "${seen[$t,mem]}" != "$((mem_limit / 1024)) kB" ]; then
+    problem "$t proc/meminfo from the container: MemTotal '${seen[$t,mem]}', expected $((mem_limit / 1024)) kB (the container's limit)"
+    seen[$t,mem]+=" (!)"; [ "$t" != jlxcfs ] || views_bad=1
+  fi
+  for k in stat cpuinfo; do
+    if [ "${seen[$t,$k]}" != "$ncpu" ]; then
+      problem "$t proc/$k from the container: ${seen[$t,$k]:-no} CPUs, expected $ncpu"
+      seen[$t,$k]+=" (!)"; [ "$t" != jlxcfs ] || views_bad=1
+    fi
+  done
+  if [ -z "${seen[$t,uptime]}" ] || ! ge 60 "${seen[$t,uptime]}"; then
+    problem "$t proc/uptime from a container started just now: '${seen[$t,uptime]}' s, expected the container's age (< 60 s)"
+    seen[$t,uptime]+=" (!)"; [ "$t" != jlxcfs ] || views_bad=1
+  fi
+done
+
+# --- 1. measure: REPEAT rounds, each round runs every (file, readers, target) once ---
+declare -A samples=() errs_of=()
+jlxcfs_reads=0   # counted reads through jlxcfs (warmups not included)
+for ((rep = 1; rep <= repeat; rep++)); do
+  for f in "${files[@]}"; do
+    for p in "${readers_list[@]}"; do
+      for t in "${targets[@]}"; do
+        [ -n "${prefix[$t]:-}" ] || continue
+        [ "$t" != jlxcfs ] || jlxcfs_alive || continue
+        run_opsloop reader "${prefix[$t]%/}/$f" "$secs" "$p" "$warmup"
+        say "round $rep/$repeat $f readers=$p $t: $opsloop_line"
+        samples[$f,$p,$t]+="$ops "
+        errs_of[$f,$p,$t]=$((${errs_of[$f,$p,$t]:-0} + errs))
+        [ "$t" != jlxcfs ] || jlxcfs_reads=$(awk -v a="$jlxcfs_reads" -v o="$ops" -v s="$secs" 'BEGIN { printf "%.0f", a + o * s }')
+      done
+    done
+  done
+done
+
+# --- 2. jlxcfs footprint after at least BENCH_READS reads ---
+if jlxcfs_alive; then
+  jlxcfs_sample bench
+  # Top up with 2 readers per file, sized from the rates just measured (or 1 s rounds).
+  while jlxcfs_alive && ((jlxcfs_reads < min_reads)); do
+    for f in "${files[@]}"; do
+      rate=$(median <<<"${samples[$f,2,jlxcfs]:-}")
+      t=$(awk -v r="$min_reads" -v d="$jlxcfs_reads" -v n="${#files[@]}" -v q="${rate:-0}" \
+        'BEGIN { s = q > 0 ? (r - d) / n / q : 1; s = int(s + 1); print (s > 600 ? 600 : s) }')
+      run_opsloop reader "${prefix[jlxcfs]}/$f" "$t" 2 0
+      say "reads top-up: $f ${t}s readers=2: $opsloop_line"
+      jlxcfs_reads=$(awk -v a="$jlxcfs_reads" -v o="$ops" -v s="$t" 'BEGIN { printf "%.0f", a + o * s }')
+      errs_of[topup]=$((${errs_of[topup]:-0} + errs))
+      ((ops > 0)) || break 2
+    done
+  done
+  jlxcfs_sample reads
+fi
+
+# LXCFS is not part of the scale test: stop ours now so it does not compete for CPU.
+if [ -n "$lxcfs_pid" ]; then stop_daemon "$lxcfs_pid" "$lxcfs_mnt"; lxcfs_pid=; fi
+
+# --- 3. scale: containers each holding one sleeping process, each read once through jlxcfs ---
+declare -A scale=()
+scale_note=
+# Starts container c$1 in the background: own cgroups, own pid namespace, reads proc/loadavg
+# once through jlxcfs (the answer goes to $work/la/c$1), then sleeps as the namespace's pid 1.
+start_sleeper() {
+  local name=c$1
+  cg_make "$name"
+  # shellcheck disable=SC2016 # expanded by the container's sh
+  (cg_join "$name" && exec unshare --pid --fork --kill-child sh -c \
+    'if read -r l <"$1"; then echo "$l"; else echo ERROR; fi >"$2.tmp"; mv "$2.tmp" "$2"; exec sleep 100000' \
+    sh "${prefix[jlxcfs]}/proc/loadavg" "$work/la/$name") &
+  bg_pids+=("$!")
+  sleeper_pid[$1]=$!
+}
+declare -a sleeper_pid=()
+# Waits up to 60 s until containers $1..$2-1 have read loadavg; sets la_ok and la_bad.
+wait_sleepers() {
+  local from=$1 to=$2 end=$((SECONDS + 60)) n i
+  while :; do
+    n=0
+    for ((i = from; i < to; i++)); do [ ! -f "$work/la/c$i" ] || n=$((n + 1)); done
+    ((n < to - from && SECONDS < end)) && jlxcfs_alive || break
+    sleep 0.2
+  done
+  la_ok=0 la_bad=0
+  for ((i = from; i < to; i++)); do
+    if [ -f "$work/la/c$i" ] && [ "$(<"$work/la/c$i")" != ERROR ]; then la_ok=$((la_ok + 1)); else la_bad=$((la_bad + 1)); fi
+  done
+}
+# pid 1 of container c$1's pid namespace (host pid): the child of its unshare.
+sleeper_init() {
+  local i c
+  for ((i = 0; i < 50; i++)); do
+    c=$(cat "/proc/${sleeper_pid[$1]}/task/${sleeper_pid[$1]}/children" 2>/dev/null || pgrep -P "${sleeper_pid[$1]}" || true)
+    c=${c%% *}
+    [ -z "$c" ] || { echo "$c"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+# Measures proc/meminfo ops/s with 1 reader entered into container c0 (its cgroups and pid
+# namespace, like `docker exec`), REPEAT times; appends to scale[$1].
+measure_c0() {
+  local r out
+  for ((r = 1; r <= repeat; r++)); do
+    jlxcfs_alive || return 0
+    out=
+    (cg_join c0 && exec nsenter --target "$c0_init" --pid -- \
+      "$opsloop" "${prefix[jlxcfs]}/proc/meminfo" "$secs" 1 "$warmup" "$read_size") >"$work/opsloop.out" &
+    bg_pids+=("$!")
+    if reap "$!"; then out=$(<"$work/opsloop.out"); fi
+    say "scale ($1 containers) run $r/$repeat proc/meminfo readers=1 in c0: ${out:-opsloop failed}"
+    ops=$(sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+    e=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")
+    [ -n "$ops" ] || { ops=0; e=${e:-1}; }
+    scale[$1]+="$ops "
+    errs_of[scale,$1]=$((${errs_of[scale,$1]:-0} + e))
+  done
+}
+c0_init=
+if ! jlxcfs_alive; then
+  scale_note="skipped: jlxcfs is not running"
+else
+  mkdir "$work/la"
+  start_sleeper 0
+  wait_sleepers 0 1
+  if [ "$la_ok" -ne 1 ] || ! c0_init=$(sleeper_init 0); then
+    scale_note="FAILED: container c0 could not read proc/loadavg through jlxcfs ($(cat "$work/la/c0" 2>/dev/null || echo 'no answer within 60 s'))"
+    problem "scale test: $scale_note"
+  else
+    scale[la_c0]=$(<"$work/la/c0")
+    sleep 6   # at least one sampler pass with the one container
+    measure_c0 1
+    t0=$EPOCHREALTIME
+    for ((i = 1; i < ncontainers; i++)); do start_sleeper "$i"; done
+    t1=$EPOCHREALTIME
+    wait_sleepers 0 "$ncontainers"
+    t2=$EPOCHREALTIME
+    scale[start]=$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.1f s to start, %.1f s more until all had read proc/loadavg", b - a, c - b }')
+    scale[la_ok]=$la_ok scale[la_bad]=$la_bad
+    scale[la_last]=$(cat "$work/la/c$((ncontainers - 1))" 2>/dev/null || echo none)
+    [ "$la_bad" -eq 0 ] || problem "scale test: $la_bad of $ncontainers containers got no proc/loadavg through jlxcfs (ERROR or no answer within 60 s)"
+    # Every container should see only itself: one task, its own pid 1 as the largest pid.
+    wrong=$(cat "$work"/la/c* 2>/dev/null | awk 'NF != 5 || $5 != 1 || $4 !~ /^[0-9]+\/[12]$/' | sort | uniq -c | head -n 3 | tr '\n' ';' || true)
+    [ -z "$wrong" ] || problem "scale test: proc/loadavg inside fresh containers (1 task, pid 1) looks wrong: $wrong"
+    sleep 6   # at least one sampler pass with every container
+    jlxcfs_sample containers
+    measure_c0 "$ncontainers"
+    # Idle: no readers; the sampler keeps passing over every container every 5 s.
+    if jlxcfs_alive; then
+      tid=$(find_thread "$jlxcfs_pid" "$sampler_thread" || true)
+      [ -n "$tid" ] || problem "no thread named $sampler_thread in the jlxcfs daemon (pid $jlxcfs_pid); only the daemon's total CPU is measured"
+      w0=$EPOCHREALTIME
+      d0=$(proc_cpu_ns "$jlxcfs_pid")
+      s0=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid")
+      say "idle for ${idle_secs}s with $ncontainers containers (sampler thread ${tid:-not found})..."
+      sleep "$idle_secs"
+      s1=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid")
+      d1=$(proc_cpu_ns "$jlxcfs_pid")
+      w1=$EPOCHREALTIME
+      if jlxcfs_alive; then
+        scale[idle_wall]=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.1f", b - a }')
+        scale[daemon_pct]=$(awk -v a="$d0" -v b="$d1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
+        [ -z "$s0" ] || [ -z "$s1" ] || scale[sampler_pct]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
+        [ -z "${scale[sampler_pct]:-}" ] || scale[per_pass]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.1f", (b - a) / 1e6 / (w / 5) }')
+        jlxcfs_sample idle
+      fi
+    fi
+  fi
+fi
+containers_made=$(( ${#sleeper_pid[@]} ))
+
+# --- stop what we started, remove the containers (cleanup also runs on every other exit) ---
+for pid in $(cg_members); do kill -KILL "$pid" 2>/dev/null || true; done
+[ -z "$jlxcfs_pid" ] || stop_daemon "$jlxcfs_pid" "$jlxcfs_mnt"
+cleanup_start=$EPOCHREALTIME
+cleanup
+trap 'exit 130' INT  # the report below only prints
+cleanup_time=$(awk -v a="$cleanup_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+
+# --- report ---
+bad=$views_bad
+echo
+echo "## jlxcfs container views: ops/s from inside a container, footprint, scale"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "- kernel: $(uname -r), CPUs: $(nproc) (online: $ncpu)"
+echo "- command: ${envline}${cmdline}"
+echo "- settings: BENCH_SECONDS=$secs BENCH_WARMUP=$warmup BENCH_REPEAT=$repeat BENCH_CONTAINERS=$ncontainers BENCH_IDLE_SECONDS=$idle_secs BENCH_READ_SIZE=$read_size BENCH_READS=$min_reads JLXCFS_OPTS='${JLXCFS_OPTS:-}'"
+echo "- container: cgroup $cg_mode ($(printf '%s ' "${cg_roots[@]}" | sed 's/ $//'))/$cg_name/..., memory limit $((mem_limit >> 20)) MiB, no CPU quota; readers run as/under pid 1 of \`unshare --pid --fork --kill-child --mount --mount-proc\`"
+echo "- per measurement: open/read($read_size)/close for ${secs} s after ${warmup} s warmup; median of ${repeat} interleaved runs"
+echo "- jlxcfs: ${jlxcfs_note:-started by this script: bin/jlxcfs ${JLXCFS_OPTS:-(default options)}}"
+echo "- LXCFS: ${lxcfs_note}"
+echo
+echo "### 1. ops/s from inside the container (goal: jlxcfs ≥ 1.5× LXCFS on every file)"
+echo
+echo "| file | readers | jlxcfs ops/s | LXCFS ops/s | jlxcfs/LXCFS | host /proc ops/s | jlxcfs/host |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+goal_fail=() goal_na=0
+for f in "${files[@]}"; do
+  for p in "${readers_list[@]}"; do
+    declare -A med=()
+    for t in "${targets[@]}"; do
+      [ -z "${samples[$f,$p,$t]:-}" ] || med[$t]=$(median <<<"${samples[$f,$p,$t]}")
+    done
+    r=$(ratio "${med[jlxcfs]:-}" "${med[lxcfs]:-}")
+    if [ "$r" = n/a ]; then goal_na=1; elif ! ge "$r" 1.5; then goal_fail+=("$f/$p: ${r}×"); fi
+    echo "| $f | $p | ${med[jlxcfs]:-n/a} | ${med[lxcfs]:-n/a} | $r | ${med[host]:-n/a} | $(ratio "${med[jlxcfs]:-}" "${med[host]:-}") |"
+    unset med
+  done
+done
+echo
+if [ "$goal_na" -ne 0 ]; then echo "Goal jlxcfs ≥ 1.5× LXCFS: **not measured** for every file (a target is missing)"
+elif [ "${#goal_fail[@]}" -eq 0 ]; then echo "Goal jlxcfs ≥ 1.5× LXCFS on every file: **met**"
+else echo "Goal jlxcfs ≥ 1.5× LXCFS on every file: **NOT met** ($(printf '%s, ' "${goal_fail[@]}" | sed 's/, $//'))"; fi
+echo
+echo "What the container sees (host = the host's /proc inside the container's namespaces; (!) = wrong):"
+echo
+echo "| | host | jlxcfs | LXCFS |"
+echo "|---|---|---|---|"
+row() { echo "| $1 | ${seen[host,$2]:-n/a} | ${seen[jlxcfs,$2]:-n/a} | ${seen[lxcfs,$2]:-n/a} |"; }
+row "meminfo MemTotal (expected $((mem_limit / 1024)) kB)" mem
+row "stat cpuN lines (expected $ncpu)" stat
+row "cpuinfo processors (expected $ncpu)" cpuinfo
+row "uptime, s (expected: container age)" uptime
+for f in meminfo stat cpuinfo uptime; do row "$f bytes: one read($read_size) / whole" "$f.bytes"; done
+echo
+line="errors (all runs):"
+for f in "${files[@]}"; do
+  for p in "${readers_list[@]}"; do
+    for t in "${targets[@]}"; do
+      [ -n "${samples[$f,$p,$t]:-}" ] || continue
+      line+=" ${f#proc/}/$p/$t=${errs_of[$f,$p,$t]}"
+      [ "${errs_of[$f,$p,$t]}" -eq 0 ] || { bad=1; line+="(!)"; }
+    done
+  done
+done
+echo "$line"
+echo
+echo "raw ops/s samples (file/readers/target: run 1..$repeat):"
+for f in "${files[@]}"; do
+  for p in "${readers_list[@]}"; do
+    s=
+    for t in "${targets[@]}"; do [ -z "${samples[$f,$p,$t]:-}" ] || s+=" $t: ${samples[$f,$p,$t]% };"; done
+    [ -z "$s" ] || echo "- $f/$p:${s%;}"
+  done
+done
+echo
+echo "### 2. jlxcfs footprint (goal: RSS ≤ 96 MiB, bounded thread count)"
+echo
+fp_line() { # $1 = phase, $2 = label
+  if [ -n "${jstat[$1]:-}" ]; then
+    read -r rss thr <<<"${jstat[$1]}"
+    echo "| $2 | $(mib "$rss") | $thr | ${jnames[$1]} |"
+  fi
+}
+if [ -z "${jstat[start]:-}" ]; then
+  echo "not measured: jlxcfs did not run"
+else
+  echo "| when | VmRSS MiB | Threads | thread names |"
+  echo "|---|---:|---:|---|"
+  fp_line start "just mounted"
+  fp_line bench "after the ops/s runs"
+  fp_line reads "after ≥ $min_reads reads (counted: $jlxcfs_reads)"
+  fp_line containers "with $ncontainers containers sampled"
+  fp_line idle "after ${idle_secs} s idle with $ncontainers containers"
+  echo
+  max_rss=0 thr_reads='' thr_last=''
+  for ph in start bench reads containers idle; do
+    [ -n "${jstat[$ph]:-}" ] || continue
+    read -r rss thr <<<"${jstat[$ph]}"
+    ((rss <= max_rss)) || max_rss=$rss
+    [ "$ph" != reads ] || thr_reads=$thr
+    thr_last=$thr
+  done
+  if ((jlxcfs_reads < min_reads)); then
+    echo "RSS after ≥ $min_reads reads: **not measured** (only $jlxcfs_reads reads)"
+    bad=1
+  elif ((max_rss <= rss_goal_kib)); then
+    echo "Goal RSS ≤ 96 MiB: **met** (max $(mib "$max_rss") MiB)"
+  else
+    echo "Goal RSS ≤ 96 MiB: **NOT met** (max $(mib "$max_rss") MiB)"
+  fi
+  if [ -n "$thr_reads" ] && [ -n "$thr_last" ]; then
+    # JIT compiler threads come and go; a few more or less is not growth.
+    if ((thr_last <= thr_reads + 2)); then
+      echo "Goal bounded thread count: **met** ($thr_reads after the reads, $thr_last at the end, with $ncontainers containers)"
+    else
+      echo "Goal bounded thread count: **NOT met** ($thr_reads after the reads, $thr_last at the end, with $ncontainers containers)"
+    fi
+  fi
+fi
+echo
+echo "### 3. scale: $ncontainers containers, each in its own cgroups and pid namespace, sampled by the loadavg sampler"
+echo
+if [ -n "$scale_note" ]; then
+  echo "$scale_note"
+else
+  echo "- containers: ${scale[la_ok]:-0} of $ncontainers read proc/loadavg through jlxcfs (${scale[start]:-n/a}); c0 saw \`${scale[la_c0]:-}\`, the last \`${scale[la_last]:-}\`"
+  echo "- the proc/meminfo reader joins container c0 (its cgroups and pid namespace, via nsenter: like \`docker exec\`)"
+  echo "- cleanup of $containers_made containers, their cgroups and the daemon: ${cleanup_time} s"
+  echo
+  m1=$(median <<<"${scale[1]:-}")
+  mn=$(median <<<"${scale[$ncontainers]:-}")
+  echo "| containers | proc/meminfo ops/s (1 reader in c0) | runs |"
+  echo "|---:|---:|---|"
+  echo "| 1 | ${m1:-n/a} | ${scale[1]:-}|"
+  echo "| $ncontainers | ${mn:-n/a} | ${scale[$ncontainers]:-}|"
+  echo
+  r=$(ratio "${mn:-}" "${m1:-}")
+  if [ "$r" = n/a ]; then echo "Goal per-read cost within 10% of 1 container: **not measured**"
+  elif ge "$r" 0.9; then echo "Goal per-read cost within 10% of 1 container: **met** ($ncontainers/1 = ${r}×)"
+  else echo "Goal per-read cost within 10% of 1 container: **NOT met** ($ncontainers/1 = ${r}×)"; fi
+  for k in scale,1 "scale,$ncontainers"; do
+    [ "${errs_of[$k]:-0}" -eq 0 ] || { bad=1; echo "errors in the $k runs: ${errs_of[$k]} (!)"; }
+  done
+  echo
+  if [ -n "${scale[daemon_pct]:-}" ]; then
+    echo "Idle ${scale[idle_wall]} s, no readers, $ncontainers containers: jlxcfs daemon ${scale[daemon_pct]}% of one core in total; sampler thread \`$sampler_thread\`: ${scale[sampler_pct]:-n/a}% of one core${scale[per_pass]:+ (${scale[per_pass]} ms per 5 s pass)}"
+    pct=${scale[sampler_pct]:-${scale[daemon_pct]}}
+    if awk -v p="$pct" 'BEGIN { exit !(p < 2) }'; then
+      echo "Goal sampler CPU < 2% of one core: **met** (${pct}%)"
+    else
+      echo "Goal sampler CPU < 2% of one core: **NOT met** (${pct}%)"
+    fi
+  else
+    echo "Idle CPU: not measured"
+  fi
+fi
+[ "${errs_of[topup]:-0}" -eq 0 ] || { bad=1; echo; echo "errors in the reads top-up: ${errs_of[topup]} (!)"; }
+if [ "${#notes[@]}" -gt 0 ]; then
+  echo
+  echo "### problems found"
+  echo
+  for n in "${notes[@]}"; do echo "- $n"; done
+fi
+for name in "${failed_logs[@]}"; do
+  echo
+  echo "$name log (last 40 lines):"
+  echo '```'
+  tail -n 40 "$work/$name.log" 2>/dev/null || echo "(log gone)"
+  echo '```'
+done
+if [ "$bad" -ne 0 ]; then
+  echo
+  echo "**WARNING: errors or wrong views above; the numbers concerned are not valid.**"
+  exit 1
+fi
