@@ -74,10 +74,10 @@ cg_members() {
   for d in "${created_cgs[@]}"; do cat "$d/cgroup.procs" 2>/dev/null || true; done | sort -un
 }
 
-cleanup() {
+# Kills every container and reader, stops the daemons, unmounts, removes the cgroups. Safe to
+# run twice: what it has removed it forgets.
+teardown() {
   local pid i d left
-  trap - EXIT INT TERM
-  set +e
   # 1. containers and readers: SIGKILL everything in our cgroups until they are empty.
   for ((i = 0; i < 100; i++)); do
     left=$(cg_members)
@@ -87,8 +87,10 @@ cleanup() {
     sleep 0.1
   done
   [ -z "$(cg_members)" ] || say "WARNING: processes left in our cgroups: $(cg_members | tr '\n' ' ')"
+  # Our unwaited children: zombies at worst, so their pids cannot have been reused.
   for pid in "${bg_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   for pid in "${bg_pids[@]}"; do wait "$pid" 2>/dev/null; done
+  bg_pids=()
   # 2. daemons (jlxcfs unmounts itself on SIGTERM).
   for pid in "${started_pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null || continue
@@ -96,6 +98,7 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
+  started_pids=()
   for d in "${created_mnts[@]}"; do
     if is_mounted "$d"; then umount -l "$d" 2>/dev/null || say "could not unmount $d"; fi
   done
@@ -106,6 +109,13 @@ cleanup() {
     for ((left = 0; left < 50; left++)); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
     [ ! -d "$d" ] || say "WARNING: could not remove cgroup $d"
   done
+  created_cgs=()
+}
+
+cleanup() {
+  trap - EXIT INT TERM
+  set +e
+  teardown
   # --one-file-system: never descend into a mount that is still there.
   rm -rf --one-file-system "$work" 2>/dev/null || say "left $work behind"
 }
@@ -221,7 +231,7 @@ stop_daemon() {
 }
 
 failed_logs=()  # logs to print with the report
-show_log() { failed_logs+=("$1"); }
+show_log() { case " ${failed_logs[*]} " in *" $1 "*) ;; *) failed_logs+=("$1") ;; esac; }
 notes=()        # problems found, printed at the end
 problem() { notes+=("$1"); say "PROBLEM: $1"; }
 
@@ -461,7 +471,7 @@ start_sleeper() {
   # shellcheck disable=SC2016 # expanded by the container's sh
   (cg_join "$name" && exec unshare --pid --fork --kill-child sh -c \
     'if read -r l <"$1"; then echo "$l"; else echo ERROR; fi >"$2.tmp"; mv "$2.tmp" "$2"; exec sleep 100000' \
-    sh "${prefix[jlxcfs]}/proc/loadavg" "$work/la/$name") &
+    sh "${prefix[jlxcfs]}/proc/loadavg" "$work/la/$name") </dev/null >/dev/null 2>&1 &
   bg_pids+=("$!")
   sleeper_pid[$1]=$!
 }
@@ -544,14 +554,14 @@ else
       tid=$(find_thread "$jlxcfs_pid" "$sampler_thread" || true)
       [ -n "$tid" ] || problem "no thread named $sampler_thread in the jlxcfs daemon (pid $jlxcfs_pid); only the daemon's total CPU is measured"
       w0=$EPOCHREALTIME
-      d0=$(proc_cpu_ns "$jlxcfs_pid")
-      s0=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid")
+      d0=$(proc_cpu_ns "$jlxcfs_pid" || true)
+      s0=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid" || true)
       say "idle for ${idle_secs}s with $ncontainers containers (sampler thread ${tid:-not found})..."
       sleep "$idle_secs"
-      s1=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid")
-      d1=$(proc_cpu_ns "$jlxcfs_pid")
+      s1=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid" || true)
+      d1=$(proc_cpu_ns "$jlxcfs_pid" || true)
       w1=$EPOCHREALTIME
-      if jlxcfs_alive; then
+      if jlxcfs_alive && [ -n "$d0" ] && [ -n "$d1" ]; then
         scale[idle_wall]=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.1f", b - a }')
         scale[daemon_pct]=$(awk -v a="$d0" -v b="$d1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
         [ -z "$s0" ] || [ -z "$s1" ] || scale[sampler_pct]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
@@ -563,12 +573,9 @@ else
 fi
 containers_made=$(( ${#sleeper_pid[@]} ))
 
-# --- stop what we started, remove the containers (cleanup also runs on every other exit) ---
-for pid in $(cg_members); do kill -KILL "$pid" 2>/dev/null || true; done
-[ -z "$jlxcfs_pid" ] || stop_daemon "$jlxcfs_pid" "$jlxcfs_mnt"
+# --- stop what we started, remove the containers (the EXIT trap removes $work) ---
 cleanup_start=$EPOCHREALTIME
-cleanup
-trap 'exit 130' INT  # the report below only prints
+teardown
 cleanup_time=$(awk -v a="$cleanup_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 
 # --- report ---

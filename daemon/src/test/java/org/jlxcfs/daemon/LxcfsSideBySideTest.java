@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * jlxcfs and LXCFS 5.0.3 (the Debian package, on its own temporary mount point) read by the
  * same process of the same container: every field equal, or within a stated tolerance for
- * values that move, apart from the deliberate differences listed in docs/lxcfs-differences.md.
+ * values that move, apart from the deliberate differences listed in docs/differences/README.md.
  * Prints the comparison table.
  */
 @RequiresRootAndFuse
