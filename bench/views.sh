@@ -133,11 +133,12 @@ cg_mkdir() { # $1 = cgroup directory to create (parent first)
 }
 
 cg_setup_parent() {
-  local r c
+  local r c ctrls=()
   for r in "${cg_roots[@]}"; do
     cg_mkdir "$r/$cg_name"
     if [ "$cg_mode" = v2 ]; then  # delegate what our own parent offers; never touch the root's settings
-      for c in $(cat "$r/$cg_name/cgroup.controllers"); do
+      read -r -a ctrls <"$r/$cg_name/cgroup.controllers" || true
+      for c in "${ctrls[@]}"; do
         echo "+$c" >"$r/$cg_name/cgroup.subtree_control" 2>/dev/null || true
       done
     fi
@@ -482,7 +483,7 @@ wait_sleepers() {
   while :; do
     n=0
     for ((i = from; i < to; i++)); do [ ! -f "$work/la/c$i" ] || n=$((n + 1)); done
-    ((n < to - from && SECONDS < end)) && jlxcfs_alive || break
+    if ((n >= to - from || SECONDS >= end)) || ! jlxcfs_alive; then break; fi
     sleep 0.2
   done
   la_ok=0 la_bad=0
