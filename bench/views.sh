@@ -68,6 +68,8 @@ else
   [ "${#cg_roots[@]}" -gt 0 ] || { say "no cgroup v1 hierarchy under /sys/fs/cgroup and no cgroup v2 either"; exit 1; }
 fi
 
+ppid_of() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) && s=${s##*) } && echo "${s#* }" | cut -d' ' -f1; }
+
 # Every pid in one of our cgroups: only processes this script created are ever there.
 cg_members() {
   local d
@@ -77,7 +79,8 @@ cg_members() {
 # Kills every container and reader, stops the daemons, unmounts, removes the cgroups. Safe to
 # run twice: what it has removed it forgets.
 teardown() {
-  local pid i d left
+  local - pid i d left
+  set +e
   # 1. containers and readers: SIGKILL everything in our cgroups until they are empty.
   for ((i = 0; i < 100; i++)); do
     left=$(cg_members)
@@ -87,9 +90,11 @@ teardown() {
     sleep 0.1
   done
   [ -z "$(cg_members)" ] || say "WARNING: processes left in our cgroups: $(cg_members | tr '\n' ' ')"
-  # Our unwaited children: zombies at worst, so their pids cannot have been reused.
-  for pid in "${bg_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  for pid in "${bg_pids[@]}"; do wait "$pid" 2>/dev/null; done
+  # Stragglers not in a cgroup yet: still our children (so not a reused pid) or already gone.
+  for pid in "${bg_pids[@]}"; do
+    [ "$(ppid_of "$pid")" != $$ ] || kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   bg_pids=()
   # 2. daemons (jlxcfs unmounts itself on SIGTERM).
   for pid in "${started_pids[@]}"; do
@@ -473,8 +478,8 @@ start_sleeper() {
   (cg_join "$name" && exec unshare --pid --fork --kill-child sh -c \
     'if read -r l <"$1"; then echo "$l"; else echo ERROR; fi >"$2.tmp"; mv "$2.tmp" "$2"; exec sleep 100000' \
     sh "${prefix[jlxcfs]}/proc/loadavg" "$work/la/$name") </dev/null >/dev/null 2>&1 &
-  bg_pids+=("$!")
   sleeper_pid[$1]=$!
+  disown "$!"   # never waited for (killed through its cgroups): no job notices
 }
 declare -a sleeper_pid=()
 # Waits up to 60 s until containers $1..$2-1 have read loadavg; sets la_ok and la_bad.

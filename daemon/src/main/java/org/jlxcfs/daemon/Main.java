@@ -81,7 +81,8 @@ public final class Main implements Callable<Integer> {
         }
         LOG.log(System.Logger.Level.INFO, "cgroups: " + layout);
         try (FileSet files = FileSet.create(view.host(), view.options())) {
-            VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout));
+            VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
+                    view.options());
             files.start();
             FuseSession session;
             try {

@@ -5,7 +5,9 @@ import org.jlxcfs.fuse.FuseError;
 import org.jlxcfs.fuse.tree.Content;
 import org.jlxcfs.fuse.tree.VirtualTree;
 import org.jlxcfs.view.ContainerResolver;
+import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.VirtualFile;
+import org.jlxcfs.view.host.Host;
 import org.jlxcfs.view.host.ProcessInfo;
 
 import java.io.IOException;
@@ -24,7 +26,19 @@ final class ViewTree {
     private ViewTree() {}
 
     static VirtualTree build(List<VirtualFile> files, ContainerResolver resolver) {
+        return build(files, resolver, null, null);
+    }
+
+    /**
+     * @param host    with {@code options}: mirror the host's sys/devices/system/cpu, showing each
+     *                reader only its own cpuN directories (null: just the files)
+     */
+    static VirtualTree build(List<VirtualFile> files, ContainerResolver resolver, Host host, ViewOptions options) {
         VirtualTree.Builder b = VirtualTree.builder().dir("proc").dir("sys/devices/system/cpu");
+        if (host != null) {
+            b.mirror("sys/devices/system/cpu", host.sys().resolve("devices/system/cpu"),
+                    new CpuDirectoryFilter(resolver, host, options));
+        }
         for (VirtualFile f : files) {
             FailureLog failures = new FailureLog(f.path());
             b.file(f.path(), Content.rendered(caller -> {

@@ -72,6 +72,13 @@ class ContainerViewsLiveTest {
             assertThat(inside(c, "cat /sys/devices/system/cpu/online").strip()).isEqualTo("0");
             assertThat(inside(c, "grep -c '^cpu[0-9]' /proc/stat").strip()).isEqualTo("1");
             assertThat(inside(c, "getconf _NPROCESSORS_ONLN").strip()).isEqualTo("1");
+            // the mirrored sys/devices/system/cpu shows this container cpu0 only; the host sees all
+            String cpuDir = daemon.mountPoint + "/sys/devices/system/cpu";
+            assertThat(inside(c, "ls " + cpuDir + " | grep -E '^cpu[0-9]+$'")).isEqualTo("cpu0\n");
+            assertThat(inside(c, "cat " + cpuDir + "/cpu0/topology/core_id").strip()).matches("\\d+");
+            assertThat(Run.cmd(java.time.Duration.ofSeconds(30), "sh", "-c", "ls " + cpuDir + " | grep -cE '^cpu[0-9]+$'")
+                    .requireSuccess().out().strip()).isEqualTo(String.valueOf(Runtime.getRuntime().availableProcessors()));
+            assertThat(inside(c, "ls " + cpuDir)).contains("online", "possible", "present", "vulnerabilities");
         }
         int hostCpus = Runtime.getRuntime().availableProcessors();
         if (hostCpus >= 2) {

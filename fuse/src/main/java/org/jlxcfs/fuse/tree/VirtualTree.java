@@ -9,15 +9,29 @@ import org.jlxcfs.fuse.FuseError;
 import org.jlxcfs.fuse.FuseFileSystem;
 import org.jlxcfs.fuse.Opened;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +46,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * node id the kernel holds. File handles of rendered files carry a random per-process epoch in
  * their high half; a handle from another process is simply unknown, and its content is rendered
  * afresh, which is what a read at offset 0 would have done anyway.
+ *
+ * <p>A directory can mirror a host directory ({@link Builder#mirror}), with the children each
+ * caller is shown chosen per request.
  */
 public final class VirtualTree implements FuseFileSystem {
     private final Map<Long, Node> nodes;
@@ -45,10 +62,11 @@ public final class VirtualTree implements FuseFileSystem {
         Entry entry();
     }
 
-    private record Child(byte[] name, Node node) {}
+    private record Child(String name, byte[] utf8, Node node) {}
 
-    private record Dir(long id, long parent, List<Child> children, Map<String, Node> byName, Entry entry)
-            implements Node {}
+    /** {@code filter} is null unless the directory is a mirror whose children depend on the caller. */
+    private record Dir(long id, long parent, List<Child> children, Map<String, Node> byName, ChildFilter filter,
+                       Entry entry) implements Node {}
 
     private record File(long id, Content content, Entry entry) implements Node {}
 
@@ -84,7 +102,10 @@ public final class VirtualTree implements FuseFileSystem {
     public static final class Builder {
         private final TreeMap<String, Content> files = new TreeMap<>();
         private final TreeMap<String, Boolean> dirs = new TreeMap<>();
+        private final TreeMap<String, Mirror> mirrors = new TreeMap<>();
         private Duration ttl = Duration.ofSeconds(1);
+
+        private record Mirror(Path host, ChildFilter filter) {}
 
         private Builder() {
             dirs.put("", true);
@@ -112,7 +133,38 @@ public final class VirtualTree implements FuseFileSystem {
             return this;
         }
 
-        /** How long the kernel may cache names and attributes (everything here is fixed). */
+        /**
+         * Serves {@code path} like the host's {@code hostDirectory}, read-only, with the direct
+         * children of {@code path} each caller is shown decided by {@code filter} (null: all).
+         *
+         * <p>The host directory is walked once, at {@link #build}, so every mirrored entry has its
+         * node id fixed like any other path and a successor process knows every id the kernel may
+         * hold. The walk follows no symlinks, goes at most {@code MIRROR_DEPTH} (6) levels down and
+         * skips what it cannot read (an unreadable host directory gives an empty one). Regular
+         * files keep the host's mode without write bits and are read from the host at each read
+         * from offset 0, like {@link Content.Rendered}; directories are 0555. Symlinks, devices,
+         * fifos and sockets are left out, since the tree answers no READLINK: sysfs's cpuN/node0,
+         * cpuN/subsystem and cpuN/cpufreq (a link to cpufreq/policyN, which is served) are missing.
+         *
+         * <p>{@link #file} and {@link #dir} at paths inside the mirror override the host entry of
+         * the same name (a file replaces a host directory with everything in it). Mirrors may not
+         * overlap.
+         */
+        public Builder mirror(String path, Path hostDirectory, ChildFilter filter) {
+            String p = normalize(path);
+            Objects.requireNonNull(hostDirectory, "hostDirectory");
+            for (String m : mirrors.keySet()) {
+                if (within(p, m) || within(m, p)) throw new IllegalArgumentException(path + " overlaps the mirror at /" + m);
+            }
+            dir(p);
+            mirrors.put(p, new Mirror(hostDirectory, filter));
+            return this;
+        }
+
+        /**
+         * How long the kernel may cache names and attributes (everything here is fixed, except
+         * what a mirror's filter decides, which is never cached).
+         */
         public Builder cacheFor(Duration ttl) {
             this.ttl = ttl;
             return this;
@@ -121,19 +173,29 @@ public final class VirtualTree implements FuseFileSystem {
         public VirtualTree build() {
             long ttlNanos = ttl.toNanos();
             long now = Instant.now().getEpochSecond();
+            TreeMap<String, Content> allFiles = new TreeMap<>(files);
+            TreeMap<String, Boolean> allDirs = new TreeMap<>(dirs);
+            Map<String, ChildFilter> filters = new HashMap<>();
+            for (Map.Entry<String, Mirror> m : mirrors.entrySet()) {
+                walk(m.getKey(), m.getValue().host(), allFiles, allDirs);
+                if (m.getValue().filter() != null) filters.put(m.getKey(), m.getValue().filter());
+            }
             Map<Long, Node> nodes = new HashMap<>();
             Map<Long, String> paths = new HashMap<>();
             Map<String, List<String>> childrenOf = new TreeMap<>();
-            for (String p : dirs.keySet()) if (!p.isEmpty()) childrenOf.computeIfAbsent(parentOf(p), k -> new ArrayList<>()).add(p);
-            for (String p : files.keySet()) childrenOf.computeIfAbsent(parentOf(p), k -> new ArrayList<>()).add(p);
-            for (Map.Entry<String, Content> f : files.entrySet()) {
+            for (String p : allDirs.keySet()) if (!p.isEmpty()) childrenOf.computeIfAbsent(parentOf(p), k -> new ArrayList<>()).add(p);
+            for (String p : allFiles.keySet()) childrenOf.computeIfAbsent(parentOf(p), k -> new ArrayList<>()).add(p);
+            for (Map.Entry<String, Content> f : allFiles.entrySet()) {
                 long id = claim(paths, f.getKey());
                 long size = f.getValue() instanceof Content.Fixed(byte[] bytes) ? bytes.length : 0;
-                nodes.put(id, new File(id, f.getValue(),
-                        new Entry(new Attr(id, size, Attr.S_IFREG | 0444, 1, 0, 0, now), ttlNanos, ttlNanos)));
+                int mode = f.getValue() instanceof HostFile h ? h.mode() : 0444;
+                // The kernel shares cached names and attributes among all callers, so whatever a
+                // filter may hide from some of them must be asked again each time.
+                long t = filters.containsKey(parentOf(f.getKey())) ? 0 : ttlNanos;
+                nodes.put(id, new File(id, f.getValue(), new Entry(new Attr(id, size, Attr.S_IFREG | mode, 1, 0, 0, now), t, t)));
             }
             // Directories deepest first, so each one's children exist when it is built.
-            List<String> dirList = new ArrayList<>(dirs.keySet());
+            List<String> dirList = new ArrayList<>(allDirs.keySet());
             dirList.sort((a, b) -> Integer.compare(depth(b), depth(a)));
             for (String d : dirList) {
                 long id = claim(paths, d);
@@ -143,15 +205,78 @@ public final class VirtualTree implements FuseFileSystem {
                 for (String c : childrenOf.getOrDefault(d, List.of())) {
                     Node n = nodes.get(nodeId(c));
                     String name = c.substring(c.lastIndexOf('/') + 1);
-                    children.add(new Child(name.getBytes(StandardCharsets.UTF_8), n));
+                    children.add(new Child(name, name.getBytes(StandardCharsets.UTF_8), n));
                     byName.put(name, n);
                     if (n instanceof Dir) subdirs++;
                 }
                 long parent = d.isEmpty() ? ROOT_ID : nodeId(parentOf(d));
-                nodes.put(id, new Dir(id, parent, List.copyOf(children), Map.copyOf(byName),
-                        new Entry(new Attr(id, 0, Attr.S_IFDIR | 0555, 2 + subdirs, 0, 0, now), ttlNanos, ttlNanos)));
+                ChildFilter filter = filters.get(d);
+                long entryTtl = !d.isEmpty() && filters.containsKey(parentOf(d)) ? 0 : ttlNanos;
+                // A filtered directory's link count is per caller (see entryFor).
+                long attrTtl = filter != null ? 0 : entryTtl;
+                nodes.put(id, new Dir(id, parent, List.copyOf(children), Map.copyOf(byName), filter,
+                        new Entry(new Attr(id, 0, Attr.S_IFDIR | 0555, 2 + subdirs, 0, 0, now), entryTtl, attrTtl)));
             }
             return new VirtualTree(Map.copyOf(nodes));
+        }
+
+        /**
+         * Adds what is under {@code host} to {@code allFiles} and {@code allDirs} at {@code path},
+         * except where {@link #file} or {@link #dir} put something of the same path.
+         */
+        private void walk(String path, Path host, TreeMap<String, Content> allFiles, TreeMap<String, Boolean> allDirs) {
+            try {
+                // no FOLLOW_LINKS: symlinks arrive at visitFile as links and are left out
+                Files.walkFileTree(host, EnumSet.noneOf(FileVisitOption.class), MIRROR_DEPTH, new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                        String p = treePath(path, host, dir);
+                        if (files.containsKey(p)) return FileVisitResult.SKIP_SUBTREE;
+                        allDirs.put(p, true);
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                        // directories show up here only at the depth limit, where they are left out
+                        if (!attrs.isRegularFile()) return FileVisitResult.CONTINUE;
+                        String p = treePath(path, host, file);
+                        if (files.containsKey(p) || dirs.containsKey(p)) return FileVisitResult.CONTINUE;
+                        try {
+                            int mode = 0;
+                            for (PosixFilePermission perm : Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS)) {
+                                mode |= 0400 >> perm.ordinal(); // OWNER_READ, OWNER_WRITE, ... OTHERS_EXECUTE
+                            }
+                            allFiles.put(p, new HostFile(file, mode & 0555));
+                        } catch (IOException | UnsupportedOperationException _) {
+                            // gone or unreadable since it was listed: left out like any unreadable entry
+                        }
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException e) {
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                        return FileVisitResult.CONTINUE; // a listing that failed half way keeps what it gave
+                    }
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // not reached: the visitor never fails
+            }
+        }
+
+        private static String treePath(String mirror, Path host, Path entry) {
+            String rel = host.relativize(entry).toString();
+            return rel.isEmpty() ? mirror : mirror.isEmpty() ? rel : mirror + "/" + rel;
+        }
+
+        /** {@code p} is {@code dir} or inside it. */
+        private static boolean within(String p, String dir) {
+            return dir.isEmpty() || p.equals(dir) || p.startsWith(dir + "/");
         }
 
         private static long claim(Map<Long, String> paths, String path) {
@@ -173,6 +298,31 @@ public final class VirtualTree implements FuseFileSystem {
         }
     }
 
+    /** How deep the host directory of a mirror is walked (sysfs's cpuN/cpuidle/stateN/s2idle/usage is 5). */
+    static final int MIRROR_DEPTH = 6;
+
+    /** A regular file of a mirrored host directory, read afresh at each read from offset 0. */
+    private record HostFile(Path path, int mode) implements Content.Rendered {
+        @Override
+        public byte[] render(Caller caller) throws FuseError {
+            try {
+                return Files.readAllBytes(path);
+            } catch (IOException e) {
+                // sysfs refuses some attributes (write-only ones, some cpufreq files) or fails
+                // reading them: the reader gets the host's answer as closely as Java tells it
+                throw FuseError.of(errnoOf(e), "reading " + path + ": " + e.getMessage());
+            }
+        }
+    }
+
+    static int errnoOf(IOException e) {
+        return switch (e) {
+            case AccessDeniedException _ -> Errno.EACCES;
+            case NoSuchFileException _ -> Errno.ENOENT;
+            default -> Errno.EIO;
+        };
+    }
+
     private Node node(long id) throws FuseError {
         Node n = nodes.get(id);
         if (n == null) throw FuseError.of(Errno.ENOENT);
@@ -186,14 +336,29 @@ public final class VirtualTree implements FuseFileSystem {
 
     @Override
     public Entry lookup(Caller caller, long parent, String name) throws FuseError {
-        Node n = dir(parent).byName().get(name);
-        if (n == null) throw FuseError.of(Errno.ENOENT);
-        return n.entry();
+        Dir d = dir(parent);
+        Node n = d.byName().get(name);
+        if (n == null || d.filter() != null && !d.filter().visible(caller, name)) throw FuseError.of(Errno.ENOENT);
+        return entryFor(caller, n);
     }
 
     @Override
     public Entry getattr(Caller caller, long node) throws FuseError {
-        return node(node).entry();
+        return entryFor(caller, node(node));
+    }
+
+    /**
+     * {@code n}'s entry as {@code caller} sees it: a filtered directory links only the
+     * subdirectories the caller is shown, as the caller's own machine would (its attributes are
+     * never cached, so this is asked each time).
+     */
+    private static Entry entryFor(Caller caller, Node n) throws FuseError {
+        if (!(n instanceof Dir d) || d.filter() == null) return n.entry();
+        int nlink = 2;
+        for (Child c : d.children()) if (c.node() instanceof Dir && d.filter().visible(caller, c.name())) nlink++;
+        Attr a = d.entry().attr();
+        return new Entry(new Attr(a.ino(), a.size(), a.mode(), nlink, a.uid(), a.gid(), a.timeSeconds()),
+                d.entry().entryTtlNanos(), d.entry().attrTtlNanos());
     }
 
     @Override
@@ -239,7 +404,9 @@ public final class VirtualTree implements FuseFileSystem {
         if (i == 1 && !out.add(DOTDOT, node(d.parent()).entry(), ++i)) return;
         for (; i - 2 < d.children().size(); i++) {
             Child c = d.children().get((int) (i - 2));
-            if (!out.add(c.name(), c.node().entry(), i + 1)) return;
+            // a hidden child is skipped but keeps its offset, so offsets mean the same to every caller
+            if (d.filter() != null && !d.filter().visible(caller, c.name())) continue;
+            if (!out.add(c.utf8(), entryFor(caller, c.node()), i + 1)) return;
         }
     }
 
