@@ -68,25 +68,38 @@ else
   [ "${#cg_roots[@]}" -gt 0 ] || { say "no cgroup v1 hierarchy under /sys/fs/cgroup and no cgroup v2 either"; exit 1; }
 fi
 
-ppid_of() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) && s=${s##*) } && echo "${s#* }" | cut -d' ' -f1; }
+# Parent pid of $1 (empty if gone), without forking: /proc/PID/stat after "(comm) STATE ".
+ppid_of() {
+  local s
+  { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 0
+  s=${s##*) }
+  s=${s#* }
+  echo "${s%% *}"
+}
 
 # Every pid in one of our cgroups: only processes this script created are ever there.
 cg_members() {
-  local d
-  for d in "${created_cgs[@]}"; do cat "$d/cgroup.procs" 2>/dev/null || true; done | sort -un
+  [ "${#created_cgs[@]}" -gt 0 ] || return 0
+  cat "${created_cgs[@]/%//cgroup.procs}" 2>/dev/null | sort -un || true
 }
 
 # Kills every container and reader, stops the daemons, unmounts, removes the cgroups. Safe to
 # run twice: what it has removed it forgets.
 teardown() {
-  local - pid i d left
+  local - pid i d left rev=()
   set +e
-  # 1. containers and readers: SIGKILL everything in our cgroups until they are empty.
+  # 1. containers and readers: SIGKILL everything in our cgroups until they are empty. First
+  # what runs under our own children (unshare, nsenter), so that those reap it (an orphaned
+  # namespace init would wait for the host's pid 1 to reap it), then the rest.
   for ((i = 0; i < 100; i++)); do
     left=$(cg_members)
     [ -n "$left" ] || break
-    # shellcheck disable=SC2086 # one pid per word
-    kill -KILL $left 2>/dev/null
+    if ((i < 20)); then
+      for pid in $left; do [ "$(ppid_of "$pid")" = $$ ] || kill -KILL "$pid" 2>/dev/null; done
+    else
+      # shellcheck disable=SC2086 # one pid per word
+      kill -KILL $left 2>/dev/null
+    fi
     sleep 0.1
   done
   [ -z "$(cg_members)" ] || say "WARNING: processes left in our cgroups: $(cg_members | tr '\n' ' ')"
@@ -107,13 +120,17 @@ teardown() {
   for d in "${created_mnts[@]}"; do
     if is_mounted "$d"; then umount -l "$d" 2>/dev/null || say "could not unmount $d"; fi
   done
-  # 3. cgroups, children before parents (a cgroup emptied just now may need a moment).
-  for ((i = ${#created_cgs[@]} - 1; i >= 0; i--)); do
-    d=${created_cgs[i]}
-    [ -d "$d" ] || continue
-    for ((left = 0; left < 50; left++)); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
-    [ ! -d "$d" ] || say "WARNING: could not remove cgroup $d"
+  # 3. cgroups, children before parents (a cgroup emptied just now may need a moment): one
+  # rmdir for all, in reverse creation order, retried for what is left.
+  for ((i = ${#created_cgs[@]} - 1; i >= 0; i--)); do rev+=("${created_cgs[i]}"); done
+  for ((i = 0; i < 50 && ${#rev[@]} > 0; i++)); do
+    ((i == 0)) || sleep 0.1
+    rmdir -- "${rev[@]}" 2>/dev/null
+    left=()
+    for d in "${rev[@]}"; do [ ! -d "$d" ] || left+=("$d"); done
+    rev=("${left[@]}")
   done
+  for d in "${rev[@]}"; do say "WARNING: could not remove cgroup $d"; done
   created_cgs=()
 }
 
@@ -373,7 +390,8 @@ fi
 cg_setup_parent
 cg_make reader
 
-# --- what the container sees: one read() of READ_SIZE vs the whole file, and key values ---
+# --- what the container sees: does one read() of READ_SIZE return the whole file (a second
+# read() then returns 0: dd counts "0+1 records in"), and key values ---
 probe_dir=$work/probe
 mkdir "$probe_dir"
 probe_args=()
@@ -384,8 +402,7 @@ in_container reader sh -c '
   while [ $# -ge 2 ]; do
     t=$1 p=$2; shift 2
     for f in meminfo stat cpuinfo uptime; do
-      timeout 10 dd if="$p/proc/$f" of="$out/$t.$f.one" bs="$rs" count=1 status=none 2>"$out/$t.$f.err"
-      timeout 10 cat "$p/proc/$f" >"$out/$t.$f.all" 2>>"$out/$t.$f.err"
+      timeout 10 dd if="$p/proc/$f" of="$out/$t.$f" bs="$rs" count=2 2>"$out/$t.$f.dd"
     done
   done' sh "$read_size" "$probe_dir" "${probe_args[@]}"
 reap "$bg_pid" || problem "the view probe in the container failed (status $?)"
@@ -395,18 +412,21 @@ views_bad=0
 for t in "${targets[@]}"; do
   [ -n "${prefix[$t]:-}" ] || continue
   for f in meminfo stat cpuinfo uptime; do
-    one=$(wc -c <"$probe_dir/$t.$f.one" 2>/dev/null || echo 0)
-    all=$(wc -c <"$probe_dir/$t.$f.all" 2>/dev/null || echo 0)
-    seen[$t,$f.bytes]="$one/$all"
-    if [ "$all" -eq 0 ] || [ "$one" -ne "$all" ]; then
-      seen[$t,$f.bytes]+=" (!)"
-      [ "$t" = host ] || { problem "$t proc/$f from the container: one read($read_size) gave $one bytes, the whole file $all bytes$(sed 's/^/; /' "$probe_dir/$t.$f.err" | head -n 1 | tr -d '\n')"; [ "$t" != jlxcfs ] || views_bad=1; }
+    size=$(wc -c <"$probe_dir/$t.$f" 2>/dev/null || echo 0)
+    recs=$(sed -n 's/^\([0-9]*+[0-9]*\) records in$/\1/p' "$probe_dir/$t.$f.dd" 2>/dev/null)
+    if [ "$size" -gt 0 ] && [ "$recs" = 0+1 ]; then
+      seen[$t,$f.bytes]="$size in 1 read"
+    else
+      seen[$t,$f.bytes]="$size in ${recs:-?} reads (!)"
+      why=$(grep -v 'records\|copied' "$probe_dir/$t.$f.dd" 2>/dev/null | head -n 1 || true)
+      [ "$t" = host ] || problem "$t proc/$f from the container: not one read($read_size) for the whole file: $size bytes, dd records in: ${recs:-none}${why:+; $why}"
+      [ "$t" != jlxcfs ] || views_bad=1
     fi
   done
-  seen[$t,mem]=$(awk '$1 == "MemTotal:" { print $2 " " $3 }' "$probe_dir/$t.meminfo.all" 2>/dev/null)
-  seen[$t,stat]=$(grep -c '^cpu[0-9]' "$probe_dir/$t.stat.all" 2>/dev/null || true)
-  seen[$t,cpuinfo]=$(grep -c '^processor' "$probe_dir/$t.cpuinfo.all" 2>/dev/null || true)
-  seen[$t,uptime]=$(awk '{ print $1 }' "$probe_dir/$t.uptime.all" 2>/dev/null)
+  seen[$t,mem]=$(awk '$1 == "MemTotal:" { print $2 " " $3 }' "$probe_dir/$t.meminfo" 2>/dev/null)
+  seen[$t,stat]=$(grep -c '^cpu[0-9]' "$probe_dir/$t.stat" 2>/dev/null || true)
+  seen[$t,cpuinfo]=$(grep -c '^processor' "$probe_dir/$t.cpuinfo" 2>/dev/null || true)
+  seen[$t,uptime]=$(awk '{ print $1 }' "$probe_dir/$t.uptime" 2>/dev/null)
   [ "$t" != host ] || continue
   # Expected inside the container: its memory limit, all CPUs (no quota, full cpuset), its own age.
   if [ "${seen[$t,mem]}" != "$((mem_limit / 1024)) kB" ]; then
@@ -526,6 +546,28 @@ measure_c0() {
     errs_of[scale,$1]=$((${errs_of[scale,$1]:-0} + e))
   done
 }
+# Daemon and sampler-thread CPU over $2 idle seconds with $1 containers, as % of one core;
+# sets scale[$1,wall|daemon|sampler|pass].
+measure_idle() {
+  local n=$1 len=$2 tid w0 w1 d0 d1 s0 s1
+  jlxcfs_alive && ((len > 0)) || return 0
+  tid=$(find_thread "$jlxcfs_pid" "$sampler_thread" || true)
+  [ -n "$tid" ] || problem "no thread named $sampler_thread in the jlxcfs daemon (pid $jlxcfs_pid); only the daemon's total CPU is measured"
+  w0=$EPOCHREALTIME
+  d0=$(proc_cpu_ns "$jlxcfs_pid" || true)
+  s0=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid" || true)
+  say "idle for ${len}s with $n container(s) (sampler thread ${tid:-not found})..."
+  sleep "$len"
+  s1=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid" || true)
+  d1=$(proc_cpu_ns "$jlxcfs_pid" || true)
+  w1=$EPOCHREALTIME
+  jlxcfs_alive && [ -n "$d0" ] && [ -n "$d1" ] || return 0
+  scale[$n,wall]=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.1f", b - a }')
+  scale[$n,daemon]=$(awk -v a="$d0" -v b="$d1" -v w="${scale[$n,wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
+  [ -n "$s0" ] && [ -n "$s1" ] || return 0
+  scale[$n,sampler]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[$n,wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
+  scale[$n,pass]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[$n,wall]}" 'BEGIN { printf "%.1f", (b - a) / 1e6 / (w / 5) }')
+}
 c0_init=
 if ! jlxcfs_alive; then
   scale_note="skipped: jlxcfs is not running"
@@ -538,7 +580,8 @@ else
     problem "scale test: $scale_note"
   else
     scale[la_c0]=$(<"$work/la/c0")
-    sleep 6   # at least one sampler pass with the one container
+    # Idle with the one container (at least one sampler pass): the sampler's baseline.
+    measure_idle 1 $((idle_secs < 10 ? idle_secs : 10))
     measure_c0 1
     t0=$EPOCHREALTIME
     for ((i = 1; i < ncontainers; i++)); do start_sleeper "$i"; done
@@ -556,25 +599,8 @@ else
     jlxcfs_sample containers
     measure_c0 "$ncontainers"
     # Idle: no readers; the sampler keeps passing over every container every 5 s.
-    if jlxcfs_alive; then
-      tid=$(find_thread "$jlxcfs_pid" "$sampler_thread" || true)
-      [ -n "$tid" ] || problem "no thread named $sampler_thread in the jlxcfs daemon (pid $jlxcfs_pid); only the daemon's total CPU is measured"
-      w0=$EPOCHREALTIME
-      d0=$(proc_cpu_ns "$jlxcfs_pid" || true)
-      s0=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid" || true)
-      say "idle for ${idle_secs}s with $ncontainers containers (sampler thread ${tid:-not found})..."
-      sleep "$idle_secs"
-      s1=$([ -z "$tid" ] || thread_cpu_ns "$jlxcfs_pid" "$tid" || true)
-      d1=$(proc_cpu_ns "$jlxcfs_pid" || true)
-      w1=$EPOCHREALTIME
-      if jlxcfs_alive && [ -n "$d0" ] && [ -n "$d1" ]; then
-        scale[idle_wall]=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.1f", b - a }')
-        scale[daemon_pct]=$(awk -v a="$d0" -v b="$d1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
-        [ -z "$s0" ] || [ -z "$s1" ] || scale[sampler_pct]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.3f", (b - a) / 1e7 / w }')
-        [ -z "${scale[sampler_pct]:-}" ] || scale[per_pass]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[idle_wall]}" 'BEGIN { printf "%.1f", (b - a) / 1e6 / (w / 5) }')
-        jlxcfs_sample idle
-      fi
-    fi
+    measure_idle "$ncontainers" "$idle_secs"
+    jlxcfs_sample idle
   fi
 fi
 containers_made=$(( ${#sleeper_pid[@]} ))
@@ -629,7 +655,7 @@ row "meminfo MemTotal (expected $((mem_limit / 1024)) kB)" mem
 row "stat cpuN lines (expected $ncpu)" stat
 row "cpuinfo processors (expected $ncpu)" cpuinfo
 row "uptime, s (expected: container age)" uptime
-for f in meminfo stat cpuinfo uptime; do row "$f bytes: one read($read_size) / whole" "$f.bytes"; done
+for f in meminfo stat cpuinfo uptime; do row "$f: bytes, read($read_size) calls until EOF" "$f.bytes"; done
 echo
 line="errors (all runs):"
 for f in "${files[@]}"; do
@@ -721,9 +747,14 @@ else
     [ "${errs_of[$k]:-0}" -eq 0 ] || { bad=1; echo "errors in the $k runs: ${errs_of[$k]} (!)"; }
   done
   echo
-  if [ -n "${scale[daemon_pct]:-}" ]; then
-    echo "Idle ${scale[idle_wall]} s, no readers, $ncontainers containers: jlxcfs daemon ${scale[daemon_pct]}% of one core in total; sampler thread \`$sampler_thread\`: ${scale[sampler_pct]:-n/a}% of one core${scale[per_pass]:+ (${scale[per_pass]} ms per 5 s pass)}"
-    pct=${scale[sampler_pct]:-${scale[daemon_pct]}}
+  if [ -n "${scale[$ncontainers,daemon]:-}" ]; then
+    echo "| idle, no readers | wall s | jlxcfs daemon CPU, % of one core | sampler thread \`$sampler_thread\` CPU, % of one core | sampler CPU ms per 5 s pass |"
+    echo "|---|---:|---:|---:|---:|"
+    for n in 1 "$ncontainers"; do
+      [ -z "${scale[$n,wall]:-}" ] || echo "| $n container(s) | ${scale[$n,wall]} | ${scale[$n,daemon]} | ${scale[$n,sampler]:-n/a} | ${scale[$n,pass]:-n/a} |"
+    done
+    echo
+    pct=${scale[$ncontainers,sampler]:-${scale[$ncontainers,daemon]}}
     if awk -v p="$pct" 'BEGIN { exit !(p < 2) }'; then
       echo "Goal sampler CPU < 2% of one core: **met** (${pct}%)"
     else

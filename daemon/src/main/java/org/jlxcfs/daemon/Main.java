@@ -1,6 +1,12 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.daemon.keeper.KeeperClient;
+import org.jlxcfs.daemon.keeper.KeeperLauncher;
+import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseConfig;
+import org.jlxcfs.fuse.InitState;
+import org.jlxcfs.fuse.Libc;
+import org.jlxcfs.fuse.MountTable;
 import org.jlxcfs.fuse.FuseSession;
 import org.jlxcfs.fuse.MountPointException;
 import org.jlxcfs.fuse.tree.VirtualTree;
@@ -16,18 +22,20 @@ import sun.misc.Signal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 
 /** {@code jlxcfs [OPTIONS] [MOUNTPOINT]}: mounts the tree and serves it in the foreground until SIGTERM or SIGINT. */
 @Command(name = "jlxcfs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = ShowCommand.class,
+        subcommands = {ShowCommand.class, KeeperCommand.class, RestartCommand.class},
         description = "Serves container-aware /proc and /sys files over FUSE (in the spirit of LXCFS).",
         sortOptions = false, usageHelpAutoWidth = true)
 public final class Main implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger("jlxcfs");
     static final Path DEFAULT_MOUNT_POINT = Path.of("/var/lib/jlxcfs");
+    static final Path DEFAULT_KEEPER_SOCKET = Path.of("/run/jlxcfs/keeper.sock");
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT",
             description = "Where to mount (default: ${DEFAULT-VALUE}); created if missing.",
@@ -47,6 +55,13 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = {"-d", "--debug"}, description = "Log every decision (FINE level).")
     boolean debug;
+
+    @Option(names = "--keeper-socket", paramLabel = "PATH",
+            description = "The keeper that holds the FUSE connection across restarts (default: ${DEFAULT-VALUE}); started if none answers.")
+    Path keeperSocket = DEFAULT_KEEPER_SOCKET;
+
+    @Option(names = "--no-keeper", description = "Run without a keeper: a restart or crash of the daemon then breaks the mount, as with LXCFS.")
+    boolean noKeeper;
 
     @Mixin
     ViewSettings view = new ViewSettings();
@@ -84,9 +99,21 @@ public final class Main implements Callable<Integer> {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options());
             files.start();
+            KeeperClient keeper = null;
+            if (!noKeeper) {
+                try {
+                    keeper = KeeperLauncher.ensureRunning(keeperSocket);
+                } catch (IOException e) {
+                    System.err.println("jlxcfs: " + e.getMessage() + " (use --no-keeper to run without one)");
+                    return 1;
+                }
+            }
+            FuseConfig config = FuseConfig.defaults("jlxcfs").withThreads(threads);
             FuseSession session;
             try {
-                session = FuseSession.mount(mountPoint, tree, FuseConfig.defaults("jlxcfs").withThreads(threads), replace);
+                session = takeOver(keeper, tree, config);
+                if (session == null) session = FuseSession.mount(mountPoint, tree, config, replace);
+                if (keeper != null) keep(keeper, session);
             } catch (MountPointException e) {
                 System.err.println("jlxcfs: " + e.getMessage());
                 return 1;
@@ -95,19 +122,80 @@ public final class Main implements Callable<Integer> {
                         + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
                 return 1;
             }
-            return serve(session);
+            return serve(session, keeper);
         }
     }
 
-    /** Serves until SIGTERM, SIGINT or an unmount from outside; then unmounts. */
-    private static int serve(FuseSession session) throws InterruptedException {
+    /**
+     * Serves the connection the keeper holds for the mount point, if any: a graceful restart
+     * (the previous daemon still runs and is told to hand over once we serve) or a crash
+     * recovery (it is gone: the kernel is asked to resend what it had read but not answered).
+     * Null when there is nothing to take over.
+     */
+    private FuseSession takeOver(KeeperClient keeper, VirtualTree tree, FuseConfig config) throws IOException {
+        if (keeper == null) return null;
+        Optional<KeeperClient.Session> held = keeper.get(mountPoint);
+        if (held.isEmpty()) return null;
+        KeeperClient.Session h = held.get();
+        boolean mounted = MountTable.at(mountPoint).filter(m -> m.fsType().equals("fuse.jlxcfs")).isPresent();
+        if (!mounted) {
+            LOG.log(System.Logger.Level.WARNING, "the keeper held a connection for " + mountPoint
+                    + " that is no longer mounted there; mounting afresh");
+            h.closeAll();
+            keeper.drop(mountPoint);
+            return null;
+        }
+        long self = ProcessHandle.current().pid();
+        boolean predecessorRuns = h.pid() != self && ProcessHandle.of(h.pid()).map(ProcessHandle::isAlive).orElse(false);
+        int master = h.masterFd();
+        // our copies of the predecessor's worker fds: the keeper keeps its own until we replace them
+        for (int i = 1; i < h.fds().length; i++) Libc.close(h.fds()[i]);
+        FuseSession session = FuseSession.adopt(mountPoint, tree, config, master, h.state(), !predecessorRuns);
+        predecessor = predecessorRuns ? h.pid() : -1;
+        return session;
+    }
+
+    /** The daemon this one took over from while it still ran: told to hand over once we serve. */
+    private int predecessor = -1;
+
+    /**
+     * Gives the keeper the connection's fds. With RESEND, the worker fds too: then a crash
+     * leaves the requests it had read in queues the keeper holds, and the next daemon gets them
+     * resent. Without RESEND they would hang there, so only the master fd is kept and a crash
+     * fails those few requests instead.
+     */
+    private void keep(KeeperClient keeper, FuseSession session) throws IOException {
+        InitState state;
+        try {
+            state = session.awaitInit(java.time.Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for FUSE INIT");
+        }
+        int[] fds = state.kernelCanResend() ? session.fds() : new int[] {session.masterFd()};
+        keeper.put(mountPoint, state, (int) ProcessHandle.current().pid(), fds);
+        if (predecessor > 0) {
+            LOG.log(System.Logger.Level.INFO, "serving; asking the previous daemon (pid " + predecessor + ") to hand over");
+            int r = Libc.kill(predecessor, Libc.SIGUSR1);
+            if (r < 0) LOG.log(System.Logger.Level.WARNING, "could not signal pid " + predecessor + ": " + Errno.describe(-r));
+        }
+    }
+
+    /** Serves until SIGTERM, SIGINT (stop and unmount), SIGUSR1 (hand over) or an unmount from outside. */
+    private int serve(FuseSession session, KeeperClient keeper) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
+        boolean[] handover = {false};
         for (String sig : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(sig), s -> {
                 LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + ": unmounting " + session.mountPoint());
                 stop.countDown();
             });
         }
+        Signal.handle(new Signal("USR1"), s -> {
+            LOG.log(System.Logger.Level.INFO, "SIGUSR1: handing " + session.mountPoint() + " over to the next daemon");
+            handover[0] = true;
+            stop.countDown();
+        });
         Thread.ofPlatform().daemon().name("connection-watch").start(() -> {
             try {
                 if (session.awaitEnd()) {
@@ -119,7 +207,19 @@ public final class Main implements Callable<Integer> {
             stop.countDown();
         });
         stop.await();
+        if (handover[0]) {
+            session.handover();
+            return 0;
+        }
         session.close();
+        if (keeper != null) {
+            try {
+                keeper.drop(session.mountPoint());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not tell the keeper to let go of " + session.mountPoint()
+                        + ": " + e.getMessage());
+            }
+        }
         return 0;
     }
 

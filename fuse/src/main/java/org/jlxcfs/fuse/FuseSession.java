@@ -32,7 +32,6 @@ public final class FuseSession implements AutoCloseable {
     private final List<Integer> workerFds = new ArrayList<>();
     private final CountDownLatch ended;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final CountDownLatch initialised = new CountDownLatch(1);
     /** Our entry in mountinfo, so close() never unmounts a mount that replaced ours. */
     private volatile int mountId = -1;
     private volatile boolean stopping;
@@ -106,6 +105,92 @@ public final class FuseSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Serves a connection another process mounted and initialised (a takeover): no mount, no
+     * INIT. Workers read fresh clones of {@code masterFd}; with {@code resend}, the kernel is
+     * asked to queue again every request a dead predecessor had read but not answered.
+     *
+     * @param masterFd the connection's /dev/fuse fd (this session closes its copy when it ends)
+     * @param state    what the predecessor agreed in INIT
+     */
+    public static FuseSession adopt(Path mountPoint, FuseFileSystem fs, FuseConfig config, int masterFd,
+                                    InitState state, boolean resend) throws IOException {
+        Path target = mountPoint.toAbsolutePath().normalize();
+        int stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        FuseSession session = new FuseSession(target, config, masterFd, stop);
+        session.init.set(state);
+        session.mountId = MountTable.at(target).map(MountTable.Mount::id).orElse(-1);
+        try {
+            session.start(fs);
+        } catch (IOException | RuntimeException e) {
+            session.workerFds.forEach(Libc::close);
+            Libc.close(stop);
+            throw e;
+        }
+        if (resend) session.resend();
+        LOG.log(System.Logger.Level.INFO, "took over " + target + " (" + state + ") with " + config.threads()
+                + " worker threads" + (resend ? ", asked the kernel to resend unanswered requests" : ""));
+        return session;
+    }
+
+    /** FUSE_NOTIFY_RESEND: requests read by a dead server go back to the queue (Linux 6.9+). */
+    private void resend() {
+        InitState s = init.get();
+        if (s == null || !s.kernelCanResend()) {
+            LOG.log(System.Logger.Level.WARNING, "the kernel cannot resend requests (no FUSE_HAS_RESEND): requests the "
+                    + "previous daemon had read but not answered are lost");
+            return;
+        }
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment notify = a.allocate(16, 8);
+            notify.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, 16);
+            notify.set(java.lang.foreign.ValueLayout.JAVA_INT, 4, NOTIFY_RESEND);
+            notify.set(java.lang.foreign.ValueLayout.JAVA_LONG, 8, 0L);
+            long w = Libc.write(masterFd, notify, 16);
+            if (w != 16) LOG.log(System.Logger.Level.WARNING, "FUSE_NOTIFY_RESEND failed: " + Errno.describe((int) -w));
+        }
+    }
+
+    private static final int NOTIFY_RESEND = 7;
+
+    /** Every fd of the connection this session holds: the master first, then the workers'. */
+    public int[] fds() {
+        int[] all = new int[workerFds.size() + 1];
+        all[0] = masterFd;
+        for (int i = 0; i < workerFds.size(); i++) all[i + 1] = workerFds.get(i);
+        return all;
+    }
+
+    /** The connection's master /dev/fuse fd (for handing it to a keeper). */
+    public int masterFd() {
+        return masterFd;
+    }
+
+    /**
+     * Stops serving without unmounting, for a successor that already serves the same
+     * connection: stop reading, finish the requests in flight, close this process's fds.
+     */
+    public void handover() {
+        if (!closed.compareAndSet(false, true)) return;
+        stopWorkers();
+        workerFds.forEach(Libc::close);
+        Libc.close(masterFd);
+        Libc.close(stopFd);
+        LOG.log(System.Logger.Level.INFO, "handed " + mountPoint + " over; this process serves it no more");
+    }
+
+    private void stopWorkers() {
+        stopping = true;
+        Libc.signalEventfd(stopFd);
+        try {
+            if (!ended.await(5, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "FUSE workers did not stop within 5 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void start(FuseFileSystem fs) throws IOException {
         RequestHandler handler = new RequestHandler(fs, config, init, this::destroyed);
         for (int i = 0; i < config.threads(); i++) {
@@ -166,15 +251,7 @@ public final class FuseSession implements AutoCloseable {
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
-        stopping = true;
-        Libc.signalEventfd(stopFd);
-        try {
-            if (!ended.await(5, TimeUnit.SECONDS)) {
-                LOG.log(System.Logger.Level.WARNING, "FUSE workers did not stop within 5 s; unmounting anyway");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stopWorkers();
         unmount();
         // Closing the last fd of the connection aborts it: any request still queued fails with
         // ENOTCONN instead of waiting for a server that is gone.

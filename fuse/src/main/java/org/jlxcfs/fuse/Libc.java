@@ -55,6 +55,7 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
     private static final MethodHandle UMOUNT2 = downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle STATFS = downcall("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETUID = LINKER.downcallHandle(
             LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
@@ -219,6 +220,19 @@ public final class Libc {
             MemorySegment one = a.allocate(ValueLayout.JAVA_LONG);
             one.set(ValueLayout.JAVA_LONG, 0, 1L);
             write(fd, one, 8);
+        }
+    }
+
+    public static final int SIGUSR1 = 10, SIGTERM = 15, SIGKILL = 9;
+
+    /** kill(2); returns 0 or -errno. */
+    public static int kill(int pid, int signal) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            int r = (int) KILL.invokeExact(cs, pid, signal);
+            return r < 0 ? -errno(cs) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

@@ -1,0 +1,37 @@
+package org.jlxcfs.daemon.keeper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts a keeper process, detached from the daemon (its own session), when none answers. */
+public final class KeeperLauncher {
+    private static final System.Logger LOG = System.getLogger("jlxcfs");
+
+    private KeeperLauncher() {}
+
+    public static KeeperClient ensureRunning(Path socket) throws IOException, InterruptedException {
+        KeeperClient client = new KeeperClient(socket);
+        if (client.available()) return client;
+        Path dir = socket.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        List<String> cmd = new ArrayList<>(List.of("setsid", "-f",
+                ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx24m", "-XX:TieredStopAtLevel=1",
+                "-Xss256k", "-cp", System.getProperty("java.class.path"), "org.jlxcfs.daemon.Main",
+                "keeper", "--socket", socket.toString()));
+        Path log = dir.resolve("keeper.log");
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start().waitFor();
+        for (int i = 0; i < 200; i++) {
+            if (client.available()) {
+                LOG.log(System.Logger.Level.INFO, "started a keeper on " + socket + " (log: " + log + ")");
+                return client;
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException("the keeper did not come up on " + socket + " within 10 s; see " + log);
+    }
+}
