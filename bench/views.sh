@@ -266,9 +266,13 @@ thread_names() {
   for t in /proc/"$1"/task/*/comm; do cat "$t" 2>/dev/null; done | sed 's/[0-9]*$//' | sort | uniq -c |
     awk '{ n = $1; $1 = ""; sub(/^ /, ""); printf "%s%s×%d", (NR > 1 ? ", " : ""), $0, n }'
 }
-# CPU time of pid $1 (all its threads) in ns, from utime + stime.
+# CPU time of pid $1 (all its threads) in ns: the sum of its threads' schedstat (ns; threads
+# that exit meanwhile are lost, not an issue when idle), else utime + stime (10 ms ticks).
 proc_cpu_ns() {
   local s
+  if [ -r "/proc/$1/schedstat" ]; then
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { if (NR) printf "%.0f\n", t; else exit 1 }' && return 0
+  fi
   s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   s=${s##*) }
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($12 + $13) * 1e9 / hz }' <<<"$s"

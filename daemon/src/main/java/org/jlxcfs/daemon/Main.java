@@ -94,7 +94,8 @@ public final class Main implements Callable<Integer> {
             System.err.println("jlxcfs: cannot find the cgroup hierarchies: " + e.getMessage());
             return 1;
         }
-        LOG.log(System.Logger.Level.INFO, "cgroups: " + layout);
+        LOG.log(System.Logger.Level.INFO, new Version().getVersion()[0] + ", pid " + ProcessHandle.current().pid()
+                + "; cgroups: " + layout);
         try (FileSet files = FileSet.create(view.host(), view.options())) {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options());

@@ -32,6 +32,8 @@ final class DaemonProcess implements AutoCloseable {
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx64m",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
+        // the keeper is tested where asked for; elsewhere a killed daemon must leave a dead mount
+        if (!List.of(args).contains("--keeper-socket")) cmd.add("--no-keeper");
         cmd.add(mountPoint.toString());
         return launch(cmd, mountPoint, log);
     }
@@ -55,6 +57,17 @@ final class DaemonProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         throw new AssertionError("daemon did not serve " + relative + " within 30 s:\n" + log());
+    }
+
+    /** Waits until the log has a line containing {@code text}. */
+    DaemonProcess awaitLog(String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!log().contains(text)) {
+            if (!process.isAlive()) throw new AssertionError("daemon exited " + process.exitValue() + ":\n" + log());
+            if (System.nanoTime() > deadline) throw new AssertionError("no '" + text + "' within " + timeout + ":\n" + log());
+            Thread.sleep(20);
+        }
+        return this;
     }
 
     int awaitExit(Duration timeout) throws InterruptedException {

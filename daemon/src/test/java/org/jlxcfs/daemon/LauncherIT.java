@@ -48,7 +48,7 @@ class LauncherIT {
     @Test
     void mountsServesAndUnmountsOnSigterm() throws Exception {
         Path mnt = tmp.resolve("mnt");
-        try (DaemonProcess d = DaemonProcess.launch(List.of(LAUNCHER, mnt.toString()), mnt, tmp.resolve("log"))) {
+        try (DaemonProcess d = DaemonProcess.launch(List.of(LAUNCHER, "--no-keeper", mnt.toString()), mnt, tmp.resolve("log"))) {
             d.awaitServing("proc/stat");
             assertThat(Run.cmd(T, "head", "-1", mnt + "/proc/stat").requireSuccess().out()).startsWith("cpu ");
             d.signal("TERM");
