@@ -2,6 +2,7 @@ package org.jlxcfs.daemon;
 
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
+import org.jlxcfs.daemon.remount.RemountAgent;
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseConfig;
 import org.jlxcfs.fuse.InitState;
@@ -29,7 +30,7 @@ import java.util.logging.Level;
 
 /** {@code jlxcfs [OPTIONS] [MOUNTPOINT]}: mounts the tree and serves it in the foreground until SIGTERM or SIGINT. */
 @Command(name = "jlxcfs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {ShowCommand.class, KeeperCommand.class, RestartCommand.class},
+        subcommands = {ShowCommand.class, KeeperCommand.class, RestartCommand.class, RemountCommand.class},
         description = "Serves container-aware /proc and /sys files over FUSE (in the spirit of LXCFS).",
         sortOptions = false, usageHelpAutoWidth = true)
 public final class Main implements Callable<Integer> {
@@ -62,6 +63,9 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--no-keeper", description = "Run without a keeper: a restart or crash of the daemon then breaks the mount, as with LXCFS.")
     boolean noKeeper;
+
+    @Option(names = "--no-remount", description = "After a fresh mount, do not re-bind stale files in running containers.")
+    boolean noRemount;
 
     @Mixin
     ViewSettings view = new ViewSettings();
@@ -113,8 +117,13 @@ public final class Main implements Callable<Integer> {
             FuseSession session;
             try {
                 session = takeOver(keeper, tree, config);
-                if (session == null) session = FuseSession.mount(mountPoint, tree, config, replace);
+                boolean fresh = session == null;
+                if (fresh) {
+                    session = FuseSession.mount(mountPoint, tree, config, replace);
+                    RemountAgent.remember(history(), session.device());
+                }
                 if (keeper != null) keep(keeper, session);
+                if (fresh) repairContainers();
             } catch (MountPointException e) {
                 System.err.println("jlxcfs: " + e.getMessage());
                 return 1;
@@ -154,6 +163,31 @@ public final class Main implements Callable<Integer> {
         FuseSession session = FuseSession.adopt(mountPoint, tree, config, master, h.state(), !predecessorRuns);
         predecessor = predecessorRuns ? h.pid() : -1;
         return session;
+    }
+
+    /**
+     * A fresh mount means any container bound to an earlier one (ours or LXCFS's) is left with
+     * dead files: re-bind them in the background, so the daemon serves meanwhile.
+     */
+    private void repairContainers() {
+        if (noRemount) return;
+        Thread.ofPlatform().daemon().name("remount-agent").start(() -> {
+            try {
+                var agent = new RemountAgent(view.procRoot, mountPoint, RemountAgent.readHistory(history()));
+                var repairs = agent.find();
+                if (repairs.isEmpty()) return;
+                LOG.log(System.Logger.Level.INFO, "re-binding " + repairs.size() + " stale files in containers");
+                agent.repair(repairs);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "remount agent: " + e.getMessage());
+            } catch (InterruptedException ignored) {
+                // stopping
+            }
+        });
+    }
+
+    private Path history() {
+        return RemountAgent.historyFile(keeperSocket.toAbsolutePath().getParent(), mountPoint);
     }
 
     /** The daemon this one took over from while it still ran: told to hand over once we serve. */

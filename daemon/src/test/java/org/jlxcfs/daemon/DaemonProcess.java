@@ -33,7 +33,9 @@ final class DaemonProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
         // the keeper is tested where asked for; elsewhere a killed daemon must leave a dead mount
-        if (!List.of(args).contains("--keeper-socket")) cmd.add("--no-keeper");
+        if (!List.of(args).contains("--keeper-socket")) {
+            cmd.addAll(List.of("--no-keeper", "--no-remount", "--keeper-socket", log.resolveSibling("state/keeper.sock").toString()));
+        }
         cmd.add(mountPoint.toString());
         return launch(cmd, mountPoint, log);
     }

@@ -34,6 +34,7 @@ public final class FuseSession implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Our entry in mountinfo, so close() never unmounts a mount that replaced ours. */
     private volatile int mountId = -1;
+    private volatile String device = "";
     private volatile boolean stopping;
     private volatile boolean connectionEnded;
 
@@ -65,7 +66,10 @@ public final class FuseSession implements AutoCloseable {
                     Libc.MS_NOSUID | Libc.MS_NODEV, data);
             stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
             FuseSession session = new FuseSession(target, config, master, stop);
-            session.mountId = MountTable.at(target).map(MountTable.Mount::id).orElse(-1);
+            MountTable.at(target).ifPresent(m -> {
+                session.mountId = m.id();
+                session.device = m.device();
+            });
             session.start(fs);
             LOG.log(System.Logger.Level.INFO, "mounted " + config.fsName() + " at " + target + " with "
                     + config.threads() + " worker threads");
@@ -152,6 +156,11 @@ public final class FuseSession implements AutoCloseable {
     }
 
     private static final int NOTIFY_RESEND = 7;
+
+    /** The mount's device as mountinfo shows it ("0:42"), which bind mounts of it share. */
+    public String device() {
+        return device;
+    }
 
     /** Every fd of the connection this session holds: the master first, then the workers'. */
     public int[] fds() {

@@ -12,7 +12,7 @@ public final class MountTable {
     private MountTable() {}
 
     /** One mountinfo line: the mount id, where it is, its type ("fuse.jlxcfs") and source. */
-    public record Mount(int id, int parentId, String mountPoint, String fsType, String source) {}
+    public record Mount(int id, int parentId, String device, String mountPoint, String fsType, String source) {}
 
     public static List<Mount> read() throws IOException {
         return parse(Files.readAllLines(Path.of("/proc/self/mountinfo")));
@@ -25,7 +25,7 @@ public final class MountTable {
             int dash = List.of(f).indexOf("-");
             if (f.length < 10 || dash < 6 || dash + 2 >= f.length) continue; // not a mountinfo line
             try {
-                mounts.add(new Mount(Integer.parseInt(f[0]), Integer.parseInt(f[1]), unescape(f[4]),
+                mounts.add(new Mount(Integer.parseInt(f[0]), Integer.parseInt(f[1]), f[2], unescape(f[4]),
                         unescape(f[dash + 1]), unescape(f[dash + 2])));
             } catch (NumberFormatException e) {
                 // skip the malformed line; the rest of the table is still right

@@ -15,8 +15,8 @@ class MountTableTest {
                 "x 27 0:42 / /bad rw - tmpfs tmpfs rw",
                 "45 27 0:43 / /var/lib/lxcfs rw,relatime - fuse.lxcfs lxcfs rw,user_id=0,group_id=0,allow_other"));
         assertThat(mounts).containsExactly(
-                new MountTable.Mount(44, 27, "/tmp/with space", "fuse.jlxcfs", "jlxcfs"),
-                new MountTable.Mount(45, 27, "/var/lib/lxcfs", "fuse.lxcfs", "lxcfs"));
+                new MountTable.Mount(44, 27, "0:42", "/tmp/with space", "fuse.jlxcfs", "jlxcfs"),
+                new MountTable.Mount(45, 27, "0:43", "/var/lib/lxcfs", "fuse.lxcfs", "lxcfs"));
     }
 
     @Test

@@ -1,0 +1,174 @@
+package org.jlxcfs.daemon.remount;
+
+import org.jlxcfs.fuse.Libc;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Repairs containers whose bind mounts come from a dead jlxcfs or LXCFS mount (every read gives
+ * ENOTCONN): finds them through /proc/PID/mountinfo, one process per mount namespace, and binds
+ * the same file of the live jlxcfs mount over each stale one inside that namespace. No container
+ * runtime CLI, nothing run from the container's filesystem; the bind itself is done by a
+ * single-threaded helper (rebind.py, Python on the host) since the kernel refuses setns into a
+ * mount namespace to a multi-threaded process such as this JVM.
+ */
+public final class RemountAgent {
+    private static final System.Logger LOG = System.getLogger("jlxcfs.remount");
+
+    /** One stale bind: where it is in the container and the live file to put there. */
+    public record Repair(int pid, long mountNamespace, String target, String source) {}
+
+    private final Path proc;
+    private final Path mountPoint;
+    private final Set<String> formerDevices;
+
+    /**
+     * @param formerDevices devices ("0:42") of earlier jlxcfs mounts at this mount point: only
+     *                      stale jlxcfs binds from those are ours to repair (another jlxcfs
+     *                      instance's are not); null repairs every stale jlxcfs bind. Stale LXCFS
+     *                      binds are always repaired: the point is moving hosts off LXCFS.
+     */
+    public RemountAgent(Path proc, Path mountPoint, Set<String> formerDevices) {
+        this.proc = proc;
+        this.mountPoint = mountPoint.toAbsolutePath().normalize();
+        this.formerDevices = formerDevices;
+    }
+
+    /** The file listing the devices of every jlxcfs mount made at a mount point, next to the keeper. */
+    public static Path historyFile(Path stateDir, Path mountPoint) {
+        return stateDir.resolve("devices" + mountPoint.toAbsolutePath().normalize().toString().replace('/', '_'));
+    }
+
+    public static Set<String> readHistory(Path file) throws IOException {
+        return Files.exists(file) ? new HashSet<>(Files.readAllLines(file)) : new HashSet<>();
+    }
+
+    /** Records the device of the mount now at {@code mountPoint}. */
+    public static void remember(Path file, String device) throws IOException {
+        Files.createDirectories(file.getParent());
+        Set<String> known = readHistory(file);
+        if (known.add(device)) Files.writeString(file, device + "\n", java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    /** The stale binds of every other mount namespace, each namespace once. */
+    public List<Repair> find() throws IOException {
+        String liveDevice = null;
+        Set<String> liveDevices = new HashSet<>();
+        for (String[] m : mountinfo(proc.resolve("self/mountinfo"))) {
+            // a device still mounted in our namespace and answering statfs is alive (e.g. a running LXCFS)
+            if (m[2].startsWith("fuse.") && Libc.statfs(m[1]) == 0) liveDevices.add(m[0]);
+            if (m[1].equals(mountPoint.toString()) && m[2].equals("fuse.jlxcfs")) liveDevice = m[0];
+        }
+        if (liveDevice == null || !liveDevices.contains(liveDevice)) {
+            throw new IOException("no live jlxcfs mount at " + mountPoint + " to take fresh files from");
+        }
+        long ownNs = namespace((int) ProcessHandle.current().pid());
+        Set<Long> seen = new HashSet<>(Set.of(ownNs));
+        List<Repair> repairs = new ArrayList<>();
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc, "[0-9]*")) {
+            for (Path p : pids) {
+                int pid;
+                long ns;
+                List<String[]> mounts;
+                try {
+                    pid = Integer.parseInt(p.getFileName().toString());
+                    ns = namespace(pid);
+                    if (!seen.add(ns)) continue;
+                    mounts = mountinfo(p.resolve("mountinfo"));
+                } catch (IOException | NumberFormatException e) {
+                    continue; // exited meanwhile
+                }
+                // only what a path shows: the topmost mount there (a covered stale one is harmless)
+                Map<String, String[]> visible = new LinkedHashMap<>();
+                for (String[] m : mounts) {
+                    visible.remove(m[1]);
+                    visible.put(m[1], m);
+                }
+                for (String[] m : visible.values()) {
+                    boolean jlxcfs = m[2].equals("fuse.jlxcfs");
+                    if (!(jlxcfs || m[2].equals("fuse.lxcfs")) || liveDevices.contains(m[0])) continue;
+                    if (jlxcfs && formerDevices != null && !formerDevices.contains(m[0])) continue;
+                    // a bind of one file ("/proc/meminfo") or of the whole tree ("/")
+                    Path fresh = mountPoint.resolve(m[3].replaceFirst("^/+", ""));
+                    if (!Files.exists(fresh)) {
+                        LOG.log(System.Logger.Level.WARNING, "pid " + pid + ": stale " + m[2] + " mount at " + m[1]
+                                + " (" + m[3] + ") has no counterpart in " + mountPoint + "; left alone");
+                        continue;
+                    }
+                    repairs.add(new Repair(pid, ns, m[1], fresh.toString()));
+                }
+            }
+        }
+        return repairs;
+    }
+
+    /** Applies the repairs, one helper per namespace; returns the helper's lines ("FIXED target <- source"). */
+    public List<String> repair(List<Repair> repairs) throws IOException, InterruptedException {
+        Map<Integer, List<Repair>> byPid = new LinkedHashMap<>();
+        for (Repair r : repairs) byPid.computeIfAbsent(r.pid(), k -> new ArrayList<>()).add(r);
+        Path script = Files.createTempFile("jlxcfs-rebind", ".py");
+        try (InputStream in = RemountAgent.class.getResourceAsStream("rebind.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        List<String> lines = new ArrayList<>();
+        try {
+            for (var e : byPid.entrySet()) {
+                List<String> cmd = new ArrayList<>(List.of(python(), script.toString(), String.valueOf(e.getKey())));
+                for (Repair r : e.getValue()) cmd.addAll(List.of(r.source(), r.target()));
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
+                for (String line : out.split("\n")) {
+                    if (line.isBlank()) continue;
+                    String l = "pid " + e.getKey() + ": " + line;
+                    lines.add(l);
+                    LOG.log(line.startsWith("FIXED") ? System.Logger.Level.INFO : System.Logger.Level.WARNING, l);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(script);
+        }
+        return lines;
+    }
+
+    private static String python() throws IOException {
+        for (String p : List.of("/usr/bin/python3", "/usr/local/bin/python3", "/bin/python3")) {
+            if (Files.isExecutable(Path.of(p))) return p;
+        }
+        throw new IOException("the remount agent needs python3 on the host (apt-get install python3-minimal)");
+    }
+
+    private long namespace(int pid) throws IOException {
+        String link = Files.readSymbolicLink(proc.resolve(pid + "/ns/mnt")).toString();
+        return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+    }
+
+    /** mountinfo lines as [device, mount point, fs type, root]. */
+    private static List<String[]> mountinfo(Path file) throws IOException {
+        List<String[]> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            String[] f = line.split(" ");
+            int dash = List.of(f).indexOf("-");
+            if (f.length < 10 || dash < 6 || dash + 1 >= f.length) continue;
+            out.add(new String[] {f[2], unescape(f[4]), f[dash + 1], unescape(f[3])});
+        }
+        return out;
+    }
+
+    private static String unescape(String s) {
+        return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    }
+}
