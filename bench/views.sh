@@ -24,8 +24,11 @@ idle_secs=${BENCH_IDLE_SECONDS:-60}
 read_size=${BENCH_READ_SIZE:-65536}
 min_reads=${BENCH_READS:-1000000}
 lxcfs_bin=${LXCFS_BIN:-/usr/bin/lxcfs}
-cmdline="$0${*:+ $*}"
-envline=$(env | grep -E '^(BENCH_[A-Z_]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JLXCFS_BUILD|LXCFS_BIN)=' | sort | tr '\n' ' ' || true)
+cmdline=$(printf "%q " "$0" "$@"); cmdline=${cmdline% }
+envline=
+for v in $(compgen -e | grep -E '^(BENCH_[A-Z_]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JLXCFS_BUILD|LXCFS_BIN)$' | sort || true); do
+  envline+="$v=$(printf '%q' "${!v}") "
+done
 
 files=(proc/meminfo proc/stat proc/cpuinfo proc/uptime)
 readers_list=(1 2)
@@ -322,7 +325,7 @@ declare -A prefix=()   # target -> directory holding proc/..., for targets that 
 prefix[host]=/
 
 # --- jlxcfs ---
-jlxcfs_pid='' jlxcfs_mnt='' jlxcfs_note=''
+jlxcfs_pid='' jlxcfs_mnt='' jlxcfs_note='' jlxcfs_died=0
 if [ ! -f "$top/daemon/target/jlxcfs-daemon.jar" ] && [ "${JLXCFS_BUILD:-1}" != 0 ]; then
   say "building jlxcfs (bin/mvnw -q -DskipTests package)..."
   if ! (cd "$top" && bin/mvnw -q -DskipTests package) >"$work/build.log" 2>&1; then
@@ -349,7 +352,7 @@ fi
 declare -A jstat=()    # phase -> "rss_kib threads"
 jlxcfs_sample() {      # $1 = phase name: records VmRSS and Threads of the daemon now
   [ -n "$jlxcfs_pid" ] && kill -0 "$jlxcfs_pid" 2>/dev/null || return 0
-  jstat[$1]="$(status_field "$jlxcfs_pid" VmRSS) $(status_field "$jlxcfs_pid" Threads)"
+  jstat[$1]="$(status_field "$jlxcfs_pid" VmRSS) $(status_field "$jlxcfs_pid" Threads) $(status_field "$jlxcfs_pid" RssAnon) $(status_field "$jlxcfs_pid" RssFile)"
   jnames[$1]=$(thread_names "$jlxcfs_pid")
 }
 declare -A jnames=()
@@ -359,6 +362,7 @@ jlxcfs_alive() {       # true while our jlxcfs runs; reports its death once
   local rc=0
   wait "$jlxcfs_pid" 2>/dev/null || rc=$?
   problem "jlxcfs daemon died (status $rc) during the run (log at the end)"
+  jlxcfs_died=1
   show_log jlxcfs
   jlxcfs_pid=
   unset 'prefix[jlxcfs]'
@@ -616,6 +620,8 @@ cleanup_time=$(awk -v a="$cleanup_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "
 
 # --- report ---
 bad=$views_bad
+# jlxcfs not measured at all, or dying on the way, fails the run too.
+[ -n "${jstat[start]:-}" ] && [ "$jlxcfs_died" -eq 0 ] || bad=1
 echo
 echo "## jlxcfs container views: ops/s from inside a container, footprint, scale"
 echo
@@ -686,15 +692,15 @@ echo "### 2. jlxcfs footprint (goal: RSS ≤ 96 MiB, bounded thread count)"
 echo
 fp_line() { # $1 = phase, $2 = label
   if [ -n "${jstat[$1]:-}" ]; then
-    read -r rss thr <<<"${jstat[$1]}"
-    echo "| $2 | $(mib "$rss") | $thr | ${jnames[$1]} |"
+    read -r rss thr anon file <<<"${jstat[$1]}"
+    echo "| $2 | $(mib "$rss") | $(mib "${anon:-0}") | $(mib "${file:-0}") | $thr | ${jnames[$1]} |"
   fi
 }
 if [ -z "${jstat[start]:-}" ]; then
   echo "not measured: jlxcfs did not run"
 else
-  echo "| when | VmRSS MiB | Threads | thread names |"
-  echo "|---|---:|---:|---|"
+  echo "| when | VmRSS MiB | RssAnon MiB | RssFile MiB | Threads | thread names (trailing digits cut) |"
+  echo "|---|---:|---:|---:|---:|---|"
   fp_line start "just mounted"
   fp_line bench "after the ops/s runs"
   fp_line reads "after ≥ $min_reads reads (counted: $jlxcfs_reads)"
@@ -704,7 +710,7 @@ else
   max_rss=0 thr_reads='' thr_last=''
   for ph in start bench reads containers idle; do
     [ -n "${jstat[$ph]:-}" ] || continue
-    read -r rss thr <<<"${jstat[$ph]}"
+    read -r rss thr _ <<<"${jstat[$ph]}"
     ((rss <= max_rss)) || max_rss=$rss
     [ "$ph" != reads ] || thr_reads=$thr
     thr_last=$thr
@@ -784,6 +790,6 @@ for name in "${failed_logs[@]}"; do
 done
 if [ "$bad" -ne 0 ]; then
   echo
-  echo "**WARNING: errors or wrong views above; the numbers concerned are not valid.**"
+  echo "**WARNING: jlxcfs missing or dead, errors, or wrong views above; the numbers concerned are not valid.**"
   exit 1
 fi

@@ -23,6 +23,7 @@ import sun.misc.Signal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -104,8 +105,9 @@ public final class Main implements Callable<Integer> {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options());
             files.start();
+            Optional<Systemd> systemd = Systemd.fromEnvironment();
             KeeperClient keeper = null;
-            if (!noKeeper) {
+            if (!noKeeper && systemd.isEmpty()) {
                 try {
                     keeper = KeeperLauncher.ensureRunning(keeperSocket);
                 } catch (IOException e) {
@@ -116,13 +118,19 @@ public final class Main implements Callable<Integer> {
             FuseConfig config = FuseConfig.defaults("jlxcfs").withThreads(threads);
             FuseSession session;
             try {
-                session = takeOver(keeper, tree, config);
+                session = systemd.isPresent() ? takeOverFromSystemd(tree, config) : takeOver(keeper, tree, config);
                 boolean fresh = session == null;
                 if (fresh) {
                     session = FuseSession.mount(mountPoint, tree, config, replace);
                     RemountAgent.remember(history(), session.device());
                 }
                 if (keeper != null) keep(keeper, session);
+                if (systemd.isPresent()) {
+                    InitState state = session.awaitInit(java.time.Duration.ofSeconds(30));
+                    int[] all = session.fds();
+                    systemd.get().store(state, all[0], state.kernelCanResend()
+                            ? java.util.Arrays.copyOfRange(all, 1, all.length) : new int[0]);
+                }
                 if (fresh) repairContainers();
             } catch (MountPointException e) {
                 System.err.println("jlxcfs: " + e.getMessage());
@@ -132,7 +140,7 @@ public final class Main implements Callable<Integer> {
                         + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
                 return 1;
             }
-            return serve(session, keeper);
+            return serve(session, keeper, systemd.isPresent());
         }
     }
 
@@ -190,6 +198,36 @@ public final class Main implements Callable<Integer> {
         return RemountAgent.historyFile(keeperSocket.toAbsolutePath().getParent(), mountPoint);
     }
 
+    /**
+     * Under systemd, the connection the unit's fd store passed to this process (the previous
+     * process has exited by then, so the kernel is asked to resend what it left unanswered).
+     */
+    private FuseSession takeOverFromSystemd(VirtualTree tree, FuseConfig config) throws IOException {
+        var passed = Systemd.passedFds();
+        List<Integer> master = passed.getOrDefault(Systemd.MASTER, List.of());
+        List<Integer> state = passed.getOrDefault(Systemd.STATE, List.of());
+        passed.getOrDefault(Systemd.WORKER, List.of()).forEach(Libc::close);
+        passed.forEach((name, fds) -> {
+            if (!List.of(Systemd.MASTER, Systemd.WORKER, Systemd.STATE).contains(name)) fds.forEach(Libc::close);
+        });
+        if (master.isEmpty() || state.isEmpty()) {
+            master.forEach(Libc::close);
+            state.forEach(Libc::close);
+            return null;
+        }
+        InitState init = Systemd.readState(state.getFirst());
+        state.forEach(Libc::close);
+        boolean mounted = MountTable.at(mountPoint).filter(m -> m.fsType().equals("fuse.jlxcfs")).isPresent();
+        if (!mounted) {
+            LOG.log(System.Logger.Level.WARNING, "systemd passed a connection no longer mounted at " + mountPoint
+                    + "; mounting afresh");
+            master.forEach(Libc::close);
+            return null;
+        }
+        for (int i = 1; i < master.size(); i++) Libc.close(master.get(i));
+        return FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true);
+    }
+
     /** The daemon this one took over from while it still ran: told to hand over once we serve. */
     private int predecessor = -1;
 
@@ -216,13 +254,20 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** Serves until SIGTERM, SIGINT (stop and unmount), SIGUSR1 (hand over) or an unmount from outside. */
-    private int serve(FuseSession session, KeeperClient keeper) throws InterruptedException {
+    /**
+     * Serves until SIGTERM, SIGINT (stop and unmount), SIGUSR1 (hand over) or an unmount from
+     * outside. Under systemd SIGTERM hands over too: systemd keeps the connection in the unit's
+     * fd store for the next process (an explicit stop flushes the store, which ends it).
+     */
+    private int serve(FuseSession session, KeeperClient keeper, boolean underSystemd) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         boolean[] handover = {false};
         for (String sig : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(sig), s -> {
-                LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + ": unmounting " + session.mountPoint());
+                handover[0] = underSystemd && s.getName().equals("TERM");
+                LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + (handover[0]
+                        ? ": leaving " + session.mountPoint() + " to the next process of the unit (fd store)"
+                        : ": unmounting " + session.mountPoint()));
                 stop.countDown();
             });
         }

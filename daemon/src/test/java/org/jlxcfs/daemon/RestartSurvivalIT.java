@@ -72,7 +72,7 @@ class RestartSurvivalIT {
      * A reader in a container: reads FILE in a loop for SECONDS, checks each content is the
      * container's, and prints "reads=N failed=N longest=SECONDS first_error=..." at the end.
      */
-    private static final String READER = """
+    static final String READER = """
             import sys, time
             path, kind, seconds, started = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
             end = time.time() + seconds; n = failed = 0; longest = 0.0; first = ''

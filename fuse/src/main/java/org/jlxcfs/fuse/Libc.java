@@ -10,6 +10,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.io.IOException;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -55,6 +56,7 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
     private static final MethodHandle UMOUNT2 = downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle STATFS = downcall("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle MEMFD_CREATE = downcall("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETUID = LINKER.downcallHandle(
@@ -224,6 +226,22 @@ public final class Libc {
     }
 
     public static final int SIGUSR1 = 10, SIGTERM = 15, SIGKILL = 9;
+
+    /** An anonymous in-memory file holding {@code bytes} (for systemd's fd store, which keeps only fds). */
+    public static int memfd(String name, byte[] bytes) throws IOException {
+        MemorySegment cs = CAPTURE.get();
+        int fd;
+        try (Arena a = Arena.ofConfined()) {
+            fd = (int) MEMFD_CREATE.invokeExact(cs, a.allocateFrom(name), 0);
+            if (fd < 0) throw new LibcException("memfd_create", name, errno(cs));
+        } catch (LibcException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        java.nio.file.Files.write(java.nio.file.Path.of("/proc/self/fd/" + fd), bytes);
+        return fd;
+    }
 
     /** kill(2); returns 0 or -errno. */
     public static int kill(int pid, int signal) {
