@@ -80,6 +80,25 @@ ppid_of() {
   echo "${s%% *}"
 }
 
+# jlxcfs's keeper (holds the FUSE connection across daemon restarts) is started by the daemon,
+# detached, when none answers on its socket. We give the daemon a socket of our own, so that the
+# keeper is ours: never the machine's shared /run/jlxcfs one, and stopped with the rest.
+keeper_dir=
+keeper_pid() { # the pid of our keeper, if it runs (checked against its command line)
+  local pid
+  [ -n "$keeper_dir" ] && [ -f "$keeper_dir/keeper.pid" ] || return 1
+  read -r pid <"$keeper_dir/keeper.pid" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "--socket $keeper_dir/keeper.sock" || return 1
+  echo "$pid"
+}
+stop_keeper() {
+  local pid i
+  pid=$(keeper_pid) || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+}
+
 # Every pid in one of our cgroups: only processes this script created are ever there.
 cg_members() {
   [ "${#created_cgs[@]}" -gt 0 ] || return 0
@@ -120,6 +139,7 @@ teardown() {
     wait "$pid" 2>/dev/null
   done
   started_pids=()
+  stop_keeper
   for d in "${created_mnts[@]}"; do
     if is_mounted "$d"; then umount -l "$d" 2>/dev/null || say "could not unmount $d"; fi
   done
@@ -336,8 +356,23 @@ if [ ! -f "$top/daemon/target/jlxcfs-daemon.jar" ] && [ "${JLXCFS_BUILD:-1}" != 
 fi
 if [ -z "$jlxcfs_note" ]; then
   jlxcfs_mnt=$work/jlxcfs
+  # Our own keeper (see keeper_pid) and no remount agent: a benchmark must not re-bind files in
+  # other people's containers (the agent repairs stale jlxcfs/LXCFS binds machine-wide).
+  keeper_opt=()
+  jlxcfs_help=$("$top/bin/jlxcfs" --help 2>&1 || true)
+  case " ${JLXCFS_OPTS:-} " in
+    *" --no-keeper "* | *" --keeper-socket"*) ;;  # the caller decides
+    *)
+      if grep -q -- --keeper-socket <<<"$jlxcfs_help"; then
+        keeper_dir=$work/keeper
+        keeper_opt+=(--keeper-socket="$keeper_dir/keeper.sock")
+      fi ;;
+  esac
+  if grep -q -- --no-remount <<<"$jlxcfs_help" && [[ " ${JLXCFS_OPTS:-} " != *" --no-remount "* ]]; then
+    keeper_opt+=(--no-remount)
+  fi
   # shellcheck disable=SC2086 # JLXCFS_OPTS is split into words on purpose
-  start_daemon jlxcfs "$jlxcfs_mnt" "$top/bin/jlxcfs" ${JLXCFS_OPTS:-} "$jlxcfs_mnt"
+  start_daemon jlxcfs "$jlxcfs_mnt" "$top/bin/jlxcfs" "${keeper_opt[@]}" ${JLXCFS_OPTS:-} "$jlxcfs_mnt"
   jlxcfs_pid=$started_pid   # bin/jlxcfs execs java: this is the JVM's pid
   if wait_readable "$jlxcfs_mnt/proc/meminfo" "$jlxcfs_pid"; then
     prefix[jlxcfs]=$jlxcfs_mnt
@@ -354,7 +389,10 @@ jlxcfs_sample() {      # $1 = phase name: records VmRSS and Threads of the daemo
   [ -n "$jlxcfs_pid" ] && kill -0 "$jlxcfs_pid" 2>/dev/null || return 0
   jstat[$1]="$(status_field "$jlxcfs_pid" VmRSS) $(status_field "$jlxcfs_pid" Threads) $(status_field "$jlxcfs_pid" RssAnon) $(status_field "$jlxcfs_pid" RssFile)"
   jnames[$1]=$(thread_names "$jlxcfs_pid")
+  local k
+  if k=$(keeper_pid); then kstat[$1]="$(status_field "$k" VmRSS) $(status_field "$k" Threads)"; fi
 }
+declare -A kstat=()
 declare -A jnames=()
 jlxcfs_alive() {       # true while our jlxcfs runs; reports its death once
   [ -n "$jlxcfs_pid" ] || return 1
@@ -631,7 +669,8 @@ echo "- command: ${envline}${cmdline}"
 echo "- settings: BENCH_SECONDS=$secs BENCH_WARMUP=$warmup BENCH_REPEAT=$repeat BENCH_CONTAINERS=$ncontainers BENCH_IDLE_SECONDS=$idle_secs BENCH_READ_SIZE=$read_size BENCH_READS=$min_reads JLXCFS_OPTS='${JLXCFS_OPTS:-}'"
 echo "- container: cgroup $cg_mode ($(printf '%s ' "${cg_roots[@]}" | sed 's/ $//'))/$cg_name/..., memory limit $((mem_limit >> 20)) MiB, no CPU quota; readers run as/under pid 1 of \`unshare --pid --fork --kill-child --mount --mount-proc\`"
 echo "- per measurement: open/read($read_size)/close for ${secs} s after ${warmup} s warmup; median of ${repeat} interleaved runs"
-echo "- jlxcfs: ${jlxcfs_note:-started by this script: bin/jlxcfs ${JLXCFS_OPTS:-(default options)}}"
+echo "- jlxcfs build: $(stat -c '%y' "$top/daemon/target/jlxcfs-daemon.jar" 2>/dev/null | cut -d. -f1 || echo 'no jar'), source tree at $(git -C "$top" describe --always --dirty 2>/dev/null || echo 'unknown revision')"
+echo "- jlxcfs: ${jlxcfs_note:-started by this script: bin/jlxcfs ${keeper_opt[*]} ${JLXCFS_OPTS:-}}${keeper_dir:+ (its keeper on a socket of this run, stopped with it)}"
 echo "- LXCFS: ${lxcfs_note}"
 echo
 echo "### 1. ops/s from inside the container (goal: jlxcfs ≥ 1.5× LXCFS on every file)"
@@ -706,6 +745,13 @@ else
   fp_line reads "after ≥ $min_reads reads (counted: $jlxcfs_reads)"
   fp_line containers "with $ncontainers containers sampled"
   fp_line idle "after ${idle_secs} s idle with $ncontainers containers"
+  for ph in idle containers reads bench start; do
+    [ -n "${kstat[$ph]:-}" ] || continue
+    read -r rss thr <<<"${kstat[$ph]}"
+    echo
+    echo "(not counted above: the keeper process, which holds the FUSE connection across daemon restarts: VmRSS $(mib "$rss") MiB, $thr threads, last sample)"
+    break
+  done
   echo
   max_rss=0 thr_reads='' thr_last=''
   for ph in start bench reads containers idle; do

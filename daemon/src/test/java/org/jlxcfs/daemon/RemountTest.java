@@ -102,6 +102,8 @@ class RemountTest {
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("FIXED /proc/meminfo <- " + tmp.resolve("mnt/proc/meminfo"));
         assertThat(memTotal()).isEqualTo("MemTotal:         262144 kB\n");
-        assertThat(Run.cmd(T, cmd.toArray(String[]::new)).out()).contains("no stale binds found");
+        // nothing of this container is left to repair (other namespaces on a busy machine may
+        // hold copies of the dead LXCFS mount point itself)
+        assertThat(Run.cmd(T, cmd.toArray(String[]::new)).out()).doesNotContain("/proc/meminfo");
     }
 }

@@ -109,30 +109,23 @@ public final class UnixSocket implements AutoCloseable {
 
     /** A listening SOCK_SEQPACKET socket at {@code path} (the caller sets the file's mode). */
     public static UnixSocket listen(Path path) throws IOException {
-        int s = socket(SOCK_SEQPACKET);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
-            int r = (int) BIND.invokeExact(cs, s, address(a, path.toString()), addressLength(path.toString()));
-            if (r < 0) throw new LibcException("bind", path.toString(), errno(cs));
-            r = (int) LISTEN.invokeExact(cs, s, 16);
-            if (r < 0) throw new LibcException("listen", path.toString(), errno(cs));
-            return new UnixSocket(s, path.toString());
-        } catch (IOException | RuntimeException e) {
-            Libc.close(s);
-            throw e;
-        } catch (Throwable t) {
-            Libc.close(s);
-            throw new IllegalStateException(t);
-        }
+        return open(path, true);
     }
 
     public static UnixSocket connect(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    private static UnixSocket open(Path path, boolean listen) throws IOException {
         int s = socket(SOCK_SEQPACKET);
+        String name = path.toString();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cs = a.allocate(CAPTURE);
-            int r = (int) CONNECT.invokeExact(cs, s, address(a, path.toString()), addressLength(path.toString()));
-            if (r < 0) throw new LibcException("connect", path.toString(), errno(cs));
-            return new UnixSocket(s, path.toString());
+            int r = listen ? (int) BIND.invokeExact(cs, s, address(a, name), addressLength(name))
+                    : (int) CONNECT.invokeExact(cs, s, address(a, name), addressLength(name));
+            if (r < 0) throw new LibcException(listen ? "bind" : "connect", name, errno(cs));
+            if (listen && (int) LISTEN.invokeExact(cs, s, 16) < 0) throw new LibcException("listen", name, errno(cs));
+            return new UnixSocket(s, name);
         } catch (IOException | RuntimeException e) {
             Libc.close(s);
             throw e;

@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# Restart and crash benchmark: what containers reading the daemon's files see while the daemon
+# is restarted or killed, for jlxcfs and LXCFS 5.0.3. A printed comparison, not a pass/fail.
+# Run as root from anywhere:
+#   sudo bench/restart.sh
+#   sudo BENCH_ROUNDS=5 bench/restart.sh
+# Env: BENCH_ROUNDS (20), BENCH_SECONDS (reader run time; default per scenario, long enough for
+#      the rounds), JLXCFS_OPTS (extra daemon options), JLXCFS_BUILD (1; 0 = never build),
+#      LXCFS_BIN (/usr/bin/lxcfs).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(dirname "$here")
+rounds=${BENCH_ROUNDS:-20}
+secs_env=${BENCH_SECONDS:-}
+grace=20          # a reader that has not printed SECONDS + grace after its start is hung
+mem_limit=$((256 << 20))
+lxcfs_bin=${LXCFS_BIN:-/usr/bin/lxcfs}
+cmdline="$0${*:+ $*}"
+envline=$(env | grep -E '^(BENCH_[A-Z]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JLXCFS_BUILD|LXCFS_BIN)=' | sort | tr '\n' ' ' || true)
+
+say() { echo "restart: $*" >&2; }
+[ "$(id -u)" -eq 0 ] || { say "must run as root (sudo $0)"; exit 1; }
+[ -e /dev/fuse ] || { say "/dev/fuse is missing"; exit 1; }
+if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then say "BENCH_ROUNDS must be a positive integer, got '$rounds'"; exit 2; fi
+if [ -n "$secs_env" ] && ! [[ $secs_env =~ ^[1-9][0-9]*$ ]]; then
+  say "BENCH_SECONDS must be a positive integer, got '$secs_env'"; exit 2
+fi
+# the interpreter itself, not a wrapper script (pyenv shims and the like)
+py=$(python3 -c 'import sys; print(sys.executable)') || { say "python3 is needed"; exit 1; }
+for c in unshare mount umount fusermount; do
+  command -v "$c" >/dev/null || { say "$c is needed"; exit 1; }
+done
+
+work=$(mktemp -d /tmp/jlxcfs-bench-restart.XXXXXX)
+chmod 755 "$work"
+cp "$here/restart_reader.py" "$work/reader.py"
+daemon_pids=()    # every daemon pid this script started or learnt (jlxcfs restart starts them detached)
+keeper_dirs=()    # keeper socket directories of our jlxcfs daemons (each holds keeper.pid)
+created_mnts=()   # mount points this script created
+created_cgs=()    # cgroup directories this script created
+reader_pids=()    # the unshare processes of the current scenario's containers
+
+is_mounted() { # $1 = path; true if it is a mount point in our namespace
+  awk -v p="$1" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo
+}
+fs_type() { # $1 = mount point: its filesystem type (topmost mount), or nothing
+  awk -v p="$1" '$5 == p { for (i = 7; i <= NF; i++) if ($i == "-") { t = $(i + 1); break } } END { print t }' /proc/self/mountinfo
+}
+# True if pid $1 runs and its command line mentions our temp dir: one of ours (not a reused pid).
+ours() {
+  local cl
+  [ -r "/proc/$1/cmdline" ] || return 1
+  cl=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  [[ $cl == *"$work/"* ]]
+}
+cg_members() { # every pid in our cgroups (only processes this script created are ever there)
+  [ "${#created_cgs[@]}" -gt 0 ] || return 0
+  cat "${created_cgs[@]/%//cgroup.procs}" 2>/dev/null | sort -un || true
+}
+
+# SIGKILLs every process in our cgroups (the containers) and reaps the unshare processes.
+kill_containers() {
+  local i left pid
+  for ((i = 0; i < 50; i++)); do
+    left=$(cg_members)
+    [ -n "$left" ] || break
+    # shellcheck disable=SC2086 # one pid per word
+    kill -KILL $left 2>/dev/null || true
+    sleep 0.1
+  done
+  for pid in "${reader_pids[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  reader_pids=()
+}
+
+# Stops a daemon of ours: SIGTERM, up to 15 s, then SIGKILL.
+stop_pid() {
+  local pid=$1 i
+  ours "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "pid $pid ignored SIGTERM for 15 s; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# The keeper started for socket directory $1 (pid from keeper.pid, checked against its command line).
+stop_keeper() {
+  local dir=$1 pid i
+  [ -f "$dir/keeper.pid" ] || return 0
+  pid=$(tr -dc 0-9 <"$dir/keeper.pid")
+  [ -n "$pid" ] && ours "$pid" && grep -qa keeper "/proc/$pid/cmdline" || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Everything of ours: containers, daemons, keepers, mounts, cgroups. Safe to run twice.
+teardown() {
+  local - pid d i left rev=() p
+  set +e
+  kill_containers
+  for pid in "${daemon_pids[@]}"; do stop_pid "$pid"; done
+  daemon_pids=()
+  for d in "${keeper_dirs[@]}"; do stop_keeper "$d"; done
+  keeper_dirs=()
+  # anything else still running from our temp dir (a daemon `jlxcfs restart` started that we
+  # never learnt the pid of): our temp dir in its command line makes it ours
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    if [ "$pid" = $$ ] || ! ours "$pid"; then continue; fi
+    say "stopping leftover pid $pid: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-120)"
+    kill -KILL "$pid" 2>/dev/null
+  done
+  kill_containers   # readers blocked in a request of a connection that just ended
+  for d in "${created_mnts[@]}"; do
+    if is_mounted "$d"; then umount -l "$d" 2>/dev/null || say "could not unmount $d"; fi
+  done
+  created_mnts=()
+  rev=("${created_cgs[@]}")
+  for ((i = 0; i < 50 && ${#rev[@]} > 0; i++)); do
+    ((i == 0)) || { kill_containers; sleep 0.1; }
+    rmdir -- "${rev[@]}" 2>/dev/null
+    left=()
+    for d in "${rev[@]}"; do [ ! -d "$d" ] || left+=("$d"); done
+    rev=("${left[@]}")
+  done
+  for d in "${rev[@]}"; do say "WARNING: could not remove cgroup $d"; done
+  created_cgs=()
+}
+
+cleanup() {
+  trap - EXIT INT TERM
+  set +e
+  teardown
+  # --one-file-system: never descend into a mount that is still there.
+  rm -rf --one-file-system "$work" 2>/dev/null || say "left $work behind"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- cgroups: one cgroup per container and hierarchy, /sys/fs/cgroup/<h>/<name> ---
+cg_roots=()
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  cg_mode=v2
+  cg_roots=(/sys/fs/cgroup)
+else
+  cg_mode=v1
+  for c in memory cpu cpuacct cpuset blkio pids; do
+    [ -f "/sys/fs/cgroup/$c/cgroup.procs" ] || continue
+    r=$(readlink -f "/sys/fs/cgroup/$c")   # co-mounted (cpu,cpuacct) hierarchies count once
+    case " ${cg_roots[*]} " in *" $r "*) ;; *) cg_roots+=("$r") ;; esac
+  done
+  [ "${#cg_roots[@]}" -gt 0 ] || { say "no cgroup v1 hierarchy under /sys/fs/cgroup and no cgroup v2 either"; exit 1; }
+fi
+cg_note=
+
+# Creates container $1's cgroups (memory limit 256 MiB); sets cg_procs to their cgroup.procs files.
+cg_make() {
+  local r d
+  cg_procs=()
+  for r in "${cg_roots[@]}"; do
+    d=$r/$1
+    mkdir "$d"
+    created_cgs+=("$d")
+    if [ -f "$d/cpuset.cpus" ] && [ "$cg_mode" = v1 ]; then  # v1 cpuset: empty until set
+      cat "$r/cpuset.cpus" >"$d/cpuset.cpus"
+      cat "$r/cpuset.mems" >"$d/cpuset.mems"
+    fi
+    if [ -f "$d/memory.limit_in_bytes" ]; then echo "$mem_limit" >"$d/memory.limit_in_bytes"; fi
+    if [ -f "$d/memory.max" ]; then echo "$mem_limit" >"$d/memory.max"; fi
+    if [ "$cg_mode" = v2 ] && [ ! -f "$d/memory.max" ]; then
+      cg_note="the memory controller is not enabled in /sys/fs/cgroup/cgroup.subtree_control: no memory limit"
+    fi
+    cg_procs+=("$d/cgroup.procs")
+  done
+}
+
+# Starts container $1 (cgroups + pid and mount namespaces, the daemon's proc/meminfo, stat and
+# uptime under $2 bound over /proc/...) whose pid 1 is the reader of /proc/$3 for $4 seconds.
+# Its output goes to $5.out and $5.err.
+start_container() {
+  local name=$1 src=$2 file=$3 secs=$4 out=$5
+  cg_make "$name"
+  # the wrapper shell joins the cgroups, then becomes unshare, whose child becomes the reader
+  CG_PROCS="${cg_procs[*]}" SRC=$src PY=$py READER=$work/reader.py FILE=/proc/$file SECS=$secs GRACE=$grace \
+    sh -c 'for f in $CG_PROCS; do echo $$ >"$f" || exit 97; done
+      exec unshare --pid --fork --kill-child --mount --mount-proc --propagation private sh -c '\''
+        mount --bind "$SRC/proc/meminfo" /proc/meminfo && mount --bind "$SRC/proc/stat" /proc/stat &&
+        mount --bind "$SRC/proc/uptime" /proc/uptime && exec "$PY" "$READER" "$FILE" "$SECS" "$GRACE"'\' \
+    >"$out.out" 2>"$out.err" </dev/null &
+  reader_pids+=("$!")
+}
+
+# --- daemons ---
+build_note=
+if [ ! -f "$top/daemon/target/jlxcfs-daemon.jar" ] && [ "${JLXCFS_BUILD:-1}" != 0 ]; then
+  say "building jlxcfs (bin/mvnw -q -DskipTests package)..."
+  if ! (cd "$top" && bin/mvnw -q -DskipTests package) >"$work/build.log" 2>&1; then
+    build_note="build failed: $(tail -n 5 "$work/build.log" | tr '\n' ' ')"
+  fi
+fi
+[ -f "$top/daemon/target/jlxcfs-daemon.jar" ] || build_note=${build_note:-"daemon/target/jlxcfs-daemon.jar is missing (JLXCFS_BUILD=0)"}
+lxcfs_note=
+if [ ! -x "$lxcfs_bin" ]; then
+  lxcfs_note="not installed ($lxcfs_bin missing; apt-get install lxcfs)"
+else
+  lxcfs_version=$("$lxcfs_bin" --version 2>&1 | head -n 1 | tr -d '"')
+fi
+
+# Per scenario (set by scenario_setup): its directory, mount point, daemon log, current daemon pid.
+sdir='' mnt='' log='' dpid='' sock=''
+
+# Waits up to $2 s (default 60) until $mnt serves proc/uptime and is a $1 mount; 1 if not.
+wait_serving() {
+  local type=$1 end=$((SECONDS + ${2:-60}))
+  while ((SECONDS < end)); do
+    if [ "$(fs_type "$mnt")" = "$type" ] && [ -n "$(timeout 2 head -c 1 "$mnt/proc/uptime" 2>/dev/null)" ]; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# Waits up to $2 s until $log has at least $3 lines matching $1.
+wait_log() {
+  local pat=$1 end=$((SECONDS + $2)) n=$3
+  while ((SECONDS < end)); do
+    (($(grep -c -- "$pat" "$log" 2>/dev/null || true) >= n)) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+read -r -a jlxcfs_opts <<<"${JLXCFS_OPTS:-}"
+# Starts the scenario's daemon in the background (the same command line every time), log appended.
+jlxcfs_start() {
+  "$top/bin/jlxcfs" --keeper-socket "$sock" --no-remount "${jlxcfs_opts[@]}" "$mnt" >>"$log" 2>&1 </dev/null &
+  dpid=$!
+  daemon_pids+=("$dpid")
+}
+lxcfs_start() {
+  "$lxcfs_bin" -f -l --pidfile="$sdir/lxcfs.pid" "$mnt" >>"$log" 2>&1 </dev/null &
+  dpid=$!
+  daemon_pids+=("$dpid")
+}
+
+# Background command whose status we wait for (a signal to this script then interrupts the wait).
+run_wait() { # $1 = output file, rest = command
+  local out=$1 rc=0
+  shift
+  "$@" >"$out" 2>&1 </dev/null &
+  wait $! || rc=$?
+  return $rc
+}
+
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
+
+declare -A res_rounds=() res_reads=() res_failed=() res_hung=() res_stall=() res_detail=() res_secs=()
+scenarios=(jlxcfs-restart jlxcfs-kill lxcfs-usr1 lxcfs-term lxcfs-kill)
+declare -A label=(
+  [jlxcfs-restart]="jlxcfs|graceful restart: \`jlxcfs restart\`"
+  [jlxcfs-kill]="jlxcfs|SIGKILL, start again"
+  [lxcfs-usr1]="LXCFS|SIGUSR1 reload (its documented graceful path)"
+  [lxcfs-term]="LXCFS|SIGTERM, start again (\`systemctl restart\`)"
+  [lxcfs-kill]="LXCFS|SIGKILL, \`fusermount -u\`, start again"
+)
+# Default reader run time: what ROUNDS rounds take on a slow, busy machine (a round: restart or
+# kill until serving again, then 1 s), plus margins. LXCFS -l stops its loadavg thread on reload
+# and exit, which takes up to 5 s.
+declare -A per_round=([jlxcfs-restart]=7 [jlxcfs-kill]=3 [lxcfs-usr1]=6.5 [lxcfs-term]=6.5 [lxcfs-kill]=2)
+files=(meminfo stat uptime)
+
+# Runs scenario $1: fresh mount, three fresh containers, ROUNDS rounds, readers' results.
+run_scenario() {
+  local scn=$1 target=${1%%-*} secs i t0 r rc out new tround ok=0 notes=() times=() start_deadline
+  secs=${secs_env:-$(awk -v r="$rounds" -v p="${per_round[$scn]}" 'BEGIN { printf "%d", r * p + 15 }')}
+  res_secs[$scn]=$secs
+  sdir=$work/$scn
+  mnt=$sdir/mnt
+  log=$sdir/daemon.log
+  sock=$sdir/keeper/keeper.sock
+  mkdir -p "$sdir" "$mnt"
+  created_mnts+=("$mnt")
+  say "== $scn: $rounds rounds, readers run ${secs} s"
+  if [ "$target" = jlxcfs ]; then
+    keeper_dirs+=("$sdir/keeper")
+    jlxcfs_start
+    wait_serving fuse.jlxcfs 60 || { res_detail[$scn]="jlxcfs did not come up: $(tail -n 5 "$log" | tr '\n' ' ')"; return; }
+  else
+    lxcfs_start
+    wait_serving fuse.lxcfs 60 || { res_detail[$scn]="LXCFS did not come up: $(tail -n 5 "$log" | tr '\n' ' ')"; return; }
+  fi
+  for i in 0 1 2; do
+    start_container "jlxcfs-bench-restart-$$-$scn-c$i" "$mnt" "${files[i]}" "$secs" "$sdir/reader-$i"
+  done
+  start_deadline=$((SECONDS + secs + grace))
+  local readers_end
+  readers_end=$(awk -v a="$EPOCHREALTIME" -v s="$secs" 'BEGIN { printf "%.2f", a + s }')
+  sleep 2
+  for i in 0 1 2; do
+    if ! kill -0 "${reader_pids[i]}" 2>/dev/null; then
+      notes+=("container $i (${files[i]}) ended early: $(cat "$sdir/reader-$i.out" "$sdir/reader-$i.err" 2>/dev/null | tr '\n' ' ')")
+    fi
+  done
+  t0=$(now)
+  for ((r = 1; r <= rounds; r++)); do
+    tround=$(now)
+    case $scn in
+      jlxcfs-restart)
+        rc=0
+        run_wait "$sdir/restart.out" "$top/bin/jlxcfs" restart --keeper-socket "$sock" "$mnt" || rc=$?
+        out=$(<"$sdir/restart.out")
+        new=$(sed -n 's/.*is served by pid \([0-9]*\).*/\1/p' <<<"$out")
+        if [ "$rc" -ne 0 ] || [ -z "$new" ]; then
+          notes+=("round $r: jlxcfs restart exited $rc: $(tr '\n' ' ' <<<"$out")")
+          break
+        fi
+        daemon_pids+=("$new")
+        wait "$dpid" 2>/dev/null || true   # the first one is our child
+        dpid=$new
+        ;;
+      jlxcfs-kill)
+        kill -KILL "$dpid" 2>/dev/null || true
+        wait "$dpid" 2>/dev/null || true
+        jlxcfs_start
+        if ! wait_log "took over" 60 "$r"; then
+          notes+=("round $r: the new daemon did not take over within 60 s: $(tail -n 3 "$log" | tr '\n' ' ')")
+          break
+        fi
+        ;;
+      lxcfs-usr1)
+        kill -USR1 "$dpid" 2>/dev/null || true
+        # a reload takes effect on the next request: let one come (the readers send plenty)
+        if ! wait_serving fuse.lxcfs 30 || ! kill -0 "$dpid" 2>/dev/null; then
+          notes+=("round $r: LXCFS no longer serves after SIGUSR1: $(tail -n 3 "$log" | tr '\n' ' ')")
+          break
+        fi
+        ;;
+      lxcfs-term | lxcfs-kill)
+        if [ "$scn" = lxcfs-term ]; then stop_pid "$dpid"; else kill -KILL "$dpid"; wait "$dpid" 2>/dev/null || true; fi
+        # what the Debian unit does after the process ended (ExecStopPost=-/bin/fusermount -u)
+        if is_mounted "$mnt"; then fusermount -u "$mnt" 2>>"$log" || umount -l "$mnt" || true; fi
+        lxcfs_start
+        if ! wait_serving fuse.lxcfs 60; then
+          notes+=("round $r: LXCFS did not come up again: $(tail -n 3 "$log" | tr '\n' ' ')")
+          break
+        fi
+        ;;
+    esac
+    times+=("$(elapsed "$tround")")
+    ok=$r
+    say "$scn: round $r/$rounds done ($(elapsed "$tround") s)"
+    ((r == rounds)) || sleep 1
+  done
+  res_rounds[$scn]=$ok
+  local rounds_time
+  rounds_time=$(elapsed "$t0")
+  local over
+  over=$(awk -v e="$readers_end" -v n="$EPOCHREALTIME" 'BEGIN { if (n > e) printf "%.1f", n - e }')
+  [ -z "$over" ] || notes+=("the rounds ended ${over} s after the readers: the last rounds were not observed (raise BENCH_SECONDS)")
+  # --- the readers' results ---
+  local reads=0 failed=0 hung=0 stall=0 line stall_mark='' details=()
+  while ((SECONDS < start_deadline)); do
+    local pending=0
+    for i in 0 1 2; do grep -q 'reads=' "$sdir/reader-$i.out" 2>/dev/null || pending=1; done
+    ((pending)) || break
+    sleep 0.2
+  done
+  for i in 0 1 2; do
+    line=$(grep -m1 'reads=' "$sdir/reader-$i.out" 2>/dev/null || true)
+    if [ -z "$line" ]; then
+      hung=$((hung + 1))
+      stall_mark='≥ '
+      details+=("- ${files[i]} reader: no result within ${secs} + ${grace} s: hung, killed. stderr: $(tr '\n' ' ' <"$sdir/reader-$i.err" 2>/dev/null | cut -c1-300)")
+      continue
+    fi
+    local n f e l h ff lf fe
+    n=$(sed -n 's/.*reads=\([0-9]*\).*/\1/p' <<<"$line")
+    f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$line")
+    e=$(sed -n 's/.*empty=\([0-9]*\).*/\1/p' <<<"$line")
+    l=$(sed -n 's/.*longest=\([0-9.]*\).*/\1/p' <<<"$line")
+    h=$(sed -n 's/.*hung=\([0-9]*\).*/\1/p' <<<"$line")
+    ff=$(sed -n 's/.*first_fail=\([-0-9.]*\).*/\1/p' <<<"$line")
+    lf=$(sed -n 's/.*last_fail=\([-0-9.]*\).*/\1/p' <<<"$line")
+    fe=$(sed -n 's/.*first_error=\(.*\)/\1/p' <<<"$line")
+    reads=$((reads + n)) failed=$((failed + f))
+    if [ "$h" = 1 ]; then hung=$((hung + 1)); stall_mark='≥ '; fi
+    stall=$(awk -v a="$stall" -v b="$l" 'BEGIN { print (b > a ? b : a) }')
+    local d="- ${files[i]} reader: $n reads, $f failed"
+    [ "$e" = 0 ] || d+=", $e empty"
+    d+=", longest ${l} s"
+    [ "$h" != 1 ] || d+=", HUNG (a read still blocked ${grace} s after its run time)"
+    [ "$f" = 0 ] || d+="; failures from ${ff} s to ${lf} s of its ${secs} s, first: $fe"
+    details+=("$d")
+  done
+  res_reads[$scn]=$reads res_failed[$scn]=$failed res_hung[$scn]=$hung res_stall[$scn]="$stall_mark$stall"
+  kill_containers
+  # --- round times and daemon log summary ---
+  local tsum=
+  ((${#times[@]} == 0)) || tsum=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "round time (restart/kill until serving again): median %.2f s, max %.2f s", v[int((NR + 1) / 2)], v[NR] }')
+  details+=("- rounds: $ok/$rounds in ${rounds_time} s (readers ran ${secs} s from 2 s before the first round); $tsum")
+  if [ "$target" = jlxcfs ]; then
+    details+=("- daemon log: $(grep -c 'mounted jlxcfs' "$log" || true) fresh mount(s), $(grep -c 'took over' "$log" || true) takeover(s), $(grep -c 'asked the kernel to resend' "$log" || true) with resend, $(grep -c 'handed .* over' "$log" || true) handover(s), $(grep -cE 'WARNING|SEVERE|Exception' "$log" || true) warning/error line(s)")
+    local w
+    w=$(grep -E 'WARNING|SEVERE|Exception' "$log" | sed 's/^[0-9T:.-]*Z //' | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /' || true)
+    [ -z "$w" ] || details+=("- daemon warnings (most frequent first):" "$w")
+  fi
+  if ((${#notes[@]})); then for d in "${notes[@]}"; do details+=("- PROBLEM: $d"); done; fi
+  res_detail[$scn]=$(printf '%s\n' "${details[@]}")
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+for scn in "${scenarios[@]}"; do
+  case $scn in
+    jlxcfs-*) if [ -n "$build_note" ]; then res_detail[$scn]="not run: $build_note"; continue; fi ;;
+    lxcfs-*) if [ -n "$lxcfs_note" ]; then res_detail[$scn]="not run: LXCFS $lxcfs_note"; continue; fi ;;
+  esac
+  run_scenario "$scn"
+  teardown   # this scenario's containers, daemon, keeper, mount and cgroups: fresh ones for the next
+done
+
+# --- report ---
+jver=$(cat "$work/jlxcfs-restart/daemon.log" "$work/jlxcfs-kill/daemon.log" 2>/dev/null | grep -m1 -o 'jlxcfs: jlxcfs [^,]*' | sed 's/^jlxcfs: //' || true)
+commit=$(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$( (cd "$top" && git status --porcelain --untracked-files=no 2>/dev/null) | grep -v ' bench/' | head -c 1 || true)
+jar_time=$(date -u -r "$top/daemon/target/jlxcfs-daemon.jar" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo '?')
+echo
+echo "## Daemon restarts and crashes under container readers: jlxcfs vs LXCFS"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "- kernel: $(uname -r), CPUs: $(nproc); load average at the start: $load_start, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- command: ${envline}${cmdline}"
+echo "- rounds per scenario: $rounds, a second apart; reader grace: ${grace} s after its run time, then it counts as hung"
+echo "- containers: 3 per scenario (fresh for each), cgroup $cg_mode ($(printf '%s ' "${cg_roots[@]}" | sed 's/ $//'))/jlxcfs-bench-restart-$$-SCENARIO-cN, memory limit 256 MiB${cg_note:+ ($cg_note)};"
+echo "  each \`unshare --pid --fork --kill-child --mount --mount-proc --propagation private\` with the daemon's"
+echo "  proc/meminfo, proc/stat, proc/uptime bind-mounted over /proc/..., pid 1 = one reader at full speed"
+echo "  (open / read(65536) / close in a loop) on /proc/meminfo, /proc/stat, /proc/uptime respectively"
+echo "- jlxcfs: ${jver:-?} (commit $commit${dirty:+, with uncommitted changes outside bench/}, jar built $jar_time): \`bin/jlxcfs --keeper-socket DIR/keeper/keeper.sock --no-remount ${JLXCFS_OPTS:+$JLXCFS_OPTS }MNT\`;"
+echo "  graceful: \`bin/jlxcfs restart --keeper-socket DIR/keeper/keeper.sock MNT\`; crash: kill -9, then the same command line"
+echo "- LXCFS: ${lxcfs_note:-$lxcfs_version: \`$lxcfs_bin -f -l --pidfile=DIR/lxcfs.pid MNT\`, on its own mount point;}"
+echo "  reload: kill -USR1 (the unit's ExecReload); restart: SIGTERM (or kill -9), \`fusermount -u MNT\` if still"
+echo "  mounted (the unit's ExecStopPost; without it lxcfs cannot start on its dead mount: \"fuse: failed to access"
+echo "  mountpoint MNT: Transport endpoint is not connected\"), start again. The containers' binds are NOT repaired."
+echo
+echo "| target | scenario | rounds | reads | reads failed | readers hung | longest stall (s) |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+for scn in "${scenarios[@]}"; do
+  IFS='|' read -r tgt what <<<"${label[$scn]}"
+  if [ -n "${res_reads[$scn]:-}" ]; then
+    echo "| $tgt | $what | ${res_rounds[$scn]}/$rounds | ${res_reads[$scn]} | ${res_failed[$scn]} | ${res_hung[$scn]}/3 | ${res_stall[$scn]} |"
+  else
+    echo "| $tgt | $what | n/a | n/a | n/a | n/a | n/a |"
+  fi
+done
+echo
+echo "Details (reader times are seconds since that reader started):"
+for scn in "${scenarios[@]}"; do
+  IFS='|' read -r tgt what <<<"${label[$scn]}"
+  echo
+  echo "**$tgt, $what** (readers ran ${res_secs[$scn]:-?} s)"
+  echo
+  echo "${res_detail[$scn]:-no result}"
+done
