@@ -513,17 +513,19 @@ done
 # --- 2. jlxcfs footprint after at least BENCH_READS reads ---
 if jlxcfs_alive; then
   jlxcfs_sample bench
-  # Top up with 2 readers per file, sized from the rates just measured (or 1 s rounds).
+  # Top up with 2 readers per file, each pass sized from the rates just measured (1..600 s).
   while jlxcfs_alive && ((jlxcfs_reads < min_reads)); do
+    rem=$((min_reads - jlxcfs_reads))
     for f in "${files[@]}"; do
       rate=$(median <<<"${samples[$f,2,jlxcfs]:-}")
-      t=$(awk -v r="$min_reads" -v d="$jlxcfs_reads" -v n="${#files[@]}" -v q="${rate:-0}" \
-        'BEGIN { s = q > 0 ? (r - d) / n / q : 1; s = int(s + 1); print (s > 600 ? 600 : s) }')
+      t=$(awk -v r="$rem" -v n="${#files[@]}" -v q="${rate:-0}" \
+        'BEGIN { s = q > 0 ? int(r / n / q + 1) : 1; print (s < 1 ? 1 : s > 600 ? 600 : s) }')
       run_opsloop reader "${prefix[jlxcfs]}/$f" "$t" 2 0
       say "reads top-up: $f ${t}s readers=2: $opsloop_line"
       jlxcfs_reads=$(awk -v a="$jlxcfs_reads" -v o="$ops" -v s="$t" 'BEGIN { printf "%.0f", a + o * s }')
       errs_of[topup]=$((${errs_of[topup]:-0} + errs))
       ((ops > 0)) || break 2
+      ((jlxcfs_reads < min_reads)) || break
     done
   done
   jlxcfs_sample reads

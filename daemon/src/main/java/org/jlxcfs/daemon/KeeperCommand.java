@@ -16,12 +16,21 @@ final class KeeperCommand implements Callable<Integer> {
     @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on (default: ${DEFAULT-VALUE}).")
     Path socket = Main.DEFAULT_KEEPER_SOCKET;
 
+    @Option(names = "--exit-when-idle", paramLabel = "SECONDS",
+            description = "Exit after holding no connection for this long (the daemon starts its keepers so); default: never.")
+    long idleExitSeconds;
+
     @Override
     public Integer call() throws Exception {
         Logging.configure(Level.INFO);
         Files.createDirectories(socket.toAbsolutePath().getParent());
-        Files.writeString(socket.resolveSibling("keeper.pid"), ProcessHandle.current().pid() + "\n");
-        new Keeper(socket).run();
+        Path pid = socket.resolveSibling("keeper.pid");
+        Files.writeString(pid, ProcessHandle.current().pid() + "\n");
+        try {
+            new Keeper(socket, idleExitSeconds * 1000).run();
+        } finally {
+            Files.deleteIfExists(pid);
+        }
         return 0;
     }
 }

@@ -61,6 +61,17 @@ final class DaemonProcess implements AutoCloseable {
         throw new AssertionError("daemon did not serve " + relative + " within 30 s:\n" + log());
     }
 
+    /** Kills the keeper listening on {@code socket} (checked by its command line, never another process). */
+    static void killKeeper(Path socket) throws IOException {
+        Path pidFile = socket.resolveSibling("keeper.pid");
+        if (!Files.exists(pidFile)) return;
+        String pid = Files.readString(pidFile).strip();
+        Path cmdline = Path.of("/proc/" + pid + "/cmdline");
+        if (Files.exists(cmdline) && Files.readString(cmdline).contains(socket.toString())) {
+            Run.cmd(Duration.ofSeconds(5), "kill", "-9", pid);
+        }
+    }
+
     /** Waits until the log has a line containing {@code text}. */
     DaemonProcess awaitLog(String text, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -41,8 +41,7 @@ class KeeperTest {
             daemon.awaitExit(Duration.ofSeconds(20));
             daemon.close();
         }
-        Path pid = socket.resolveSibling("keeper.pid");
-        if (Files.exists(pid)) Run.cmd(T, "kill", "-9", Files.readString(pid).strip());
+        DaemonProcess.killKeeper(socket);
     }
 
     private DaemonProcess serving() throws Exception {

@@ -42,8 +42,7 @@ class RemountTest {
             }
             d.close();
         }
-        Path pid = socket.resolveSibling("keeper.pid");
-        if (Files.exists(pid)) Run.cmd(T, "kill", "-9", Files.readString(pid).strip());
+        DaemonProcess.killKeeper(socket);
         if (lxcfs != null) {
             lxcfs.destroyForcibly().waitFor();
         }
@@ -71,7 +70,7 @@ class RemountTest {
         container = new LiveContainer(256 * MIB, 0, null).start(tmp.resolve("mnt"));
         int init = container.initPid();
         assertThat(memTotal()).isEqualTo("MemTotal:         262144 kB\n");
-        Run.cmd(T, "kill", "-9", Files.readString(socket.resolveSibling("keeper.pid")).strip());
+        DaemonProcess.killKeeper(socket);
         first.process.destroyForcibly().waitFor();
         Thread.sleep(300);
         assertThat(memTotal()).contains("Transport endpoint is not connected");

@@ -50,8 +50,7 @@ class RestartSurvivalIT {
             last.awaitExit(Duration.ofSeconds(20));
         }
         for (DaemonProcess d : daemons) d.close();
-        Path pid = socket.resolveSibling("keeper.pid");
-        if (Files.exists(pid)) Run.cmd(Duration.ofSeconds(5), "kill", "-9", Files.readString(pid).strip());
+        DaemonProcess.killKeeper(socket);
         if (MountTable.at(mnt).isPresent()) Run.cmd(Duration.ofSeconds(10), "umount", "-l", mnt.toString());
     }
 

@@ -10,9 +10,10 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 import java.io.PrintWriter;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 /**
- * Runs test classes outside Maven, for the cgroup v2 VM: {@code VmTestMain CLASS...}. Prints the
+ * Runs test classes outside Maven, for the cgroup v2 VM: {@code VmTestMain CLASS[#METHOD]...}. Prints the
  * failures and a closing "N passed, N failed, N skipped" line; exits 1 if anything failed.
  */
 public final class VmTestMain {
@@ -20,7 +21,10 @@ public final class VmTestMain {
 
     public static void main(String[] args) throws ClassNotFoundException {
         LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
-        for (String c : args) request.selectors(selectClass(Class.forName(c)));
+        for (String c : args) {
+            int hash = c.indexOf('#');
+            request.selectors(hash < 0 ? selectClass(Class.forName(c)) : selectMethod(Class.forName(c.substring(0, hash)), c.substring(hash + 1)));
+        }
         LauncherDiscoveryRequest built = request.build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();

@@ -39,11 +39,15 @@ public final class Keeper {
     private final Map<String, Held> held = new LinkedHashMap<>();
     private final int ownUid = Libc.getuid();
 
-    public Keeper(Path socketPath) {
+    /** Exit after holding nothing for this long (0: never); for keepers a daemon started itself. */
+    private final long idleExitMillis;
+
+    public Keeper(Path socketPath, long idleExitMillis) {
         this.socketPath = socketPath;
+        this.idleExitMillis = idleExitMillis;
     }
 
-    /** Serves until the process is killed. */
+    /** Serves until killed, or until it has held nothing for the idle time. */
     public void run() throws IOException {
         Path dir = socketPath.toAbsolutePath().getParent();
         Files.createDirectories(dir);
@@ -52,11 +56,24 @@ public final class Keeper {
         try (UnixSocket server = UnixSocket.listen(socketPath)) {
             Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
             LOG.log(System.Logger.Level.INFO, "keeper listening on " + socketPath);
+            server.receiveTimeout(1000); // accept() wakes up every second to check for idleness
+            long idleSince = System.nanoTime();
             while (true) {
                 try (UnixSocket c = server.accept()) {
                     serve(c);
+                } catch (org.jlxcfs.fuse.LibcException e) {
+                    if (e.errno() != org.jlxcfs.fuse.Errno.EAGAIN) {
+                        LOG.log(System.Logger.Level.WARNING, "keeper accept failed: " + e.getMessage());
+                    }
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.WARNING, "keeper connection failed: " + e.getMessage());
+                }
+                if (!held.isEmpty()) {
+                    idleSince = System.nanoTime();
+                } else if (idleExitMillis > 0 && System.nanoTime() - idleSince > idleExitMillis * 1_000_000L) {
+                    LOG.log(System.Logger.Level.INFO, "keeper held nothing for " + idleExitMillis / 1000 + " s; exiting");
+                    Files.deleteIfExists(socketPath);
+                    return;
                 }
             }
         }
@@ -118,7 +135,10 @@ public final class Keeper {
             }
             case "DROP" -> {
                 Held h = held.remove(request.field("mount"));
-                if (h != null) closeAll(h);
+                if (h != null) {
+                    closeAll(h);
+                    LOG.log(System.Logger.Level.INFO, "let go of " + request.field("mount"));
+                }
                 c.send(KeeperProtocol.encode("OK", Map.of()));
             }
             case "LIST" -> {

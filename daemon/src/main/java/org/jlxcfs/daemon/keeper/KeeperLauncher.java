@@ -21,7 +21,7 @@ public final class KeeperLauncher {
                 ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx24m", "-XX:TieredStopAtLevel=1",
                 "-Xss256k", "-cp", System.getProperty("java.class.path"), "org.jlxcfs.daemon.Main",
-                "keeper", "--socket", socket.toString()));
+                "keeper", "--socket", socket.toString(), "--exit-when-idle", "30"));
         Path log = dir.resolve("keeper.log");
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start().waitFor();
