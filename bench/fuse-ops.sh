@@ -118,8 +118,14 @@ if [ ! -f "$top/daemon/target/jlxcfs-daemon.jar" ] && [ "${JLXCFS_BUILD:-1}" != 
 fi
 if [ -z "$jlxcfs_note" ]; then
   jlxcfs_mnt=$work/jlxcfs
+  # --no-keeper: this benchmark never restarts the daemon, so it needs no keeper (one would be
+  # started detached, on the machine's shared /run/jlxcfs socket, and outlive the run).
+  # --no-remount: a benchmark must not re-bind files in other containers on the machine.
+  # --keeper-socket: no keeper is used, but the daemon keeps its state (the devices it mounted,
+  # for the remount agent) next to that socket: in our temp dir, not in /run/jlxcfs.
   # shellcheck disable=SC2086 # JLXCFS_OPTS is split into words on purpose
-  start_daemon jlxcfs "$jlxcfs_mnt" "$top/bin/jlxcfs" ${JLXCFS_OPTS:-} "$jlxcfs_mnt"
+  start_daemon jlxcfs "$jlxcfs_mnt" "$top/bin/jlxcfs" --no-keeper --no-remount --keeper-socket "$work/state/keeper.sock" \
+    ${JLXCFS_OPTS:-} "$jlxcfs_mnt"
   jlxcfs_pid=$started_pid
   if wait_readable "$jlxcfs_mnt/proc/loadavg" "$jlxcfs_pid"; then
     file[jlxcfs]=$jlxcfs_mnt/proc/loadavg
@@ -194,7 +200,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "- kernel: $(uname -r), CPUs: $(nproc)"
 echo "- command: ${envline}${cmdline}"
 echo "- per measurement: ${secs} s after ${warmup} s warmup; median of ${repeat} interleaved runs"
-echo "- jlxcfs: ${jlxcfs_note:-started by this script: bin/jlxcfs ${JLXCFS_OPTS:-(default options)}}"
+echo "- jlxcfs: ${jlxcfs_note:-started by this script: bin/jlxcfs --no-keeper --no-remount --keeper-socket TMP/state/keeper.sock${JLXCFS_OPTS:+ $JLXCFS_OPTS}}"
 echo "- LXCFS: ${lxcfs_note}"
 echo
 echo "| readers | host /proc/loadavg ops/s | jlxcfs ops/s | LXCFS ops/s | jlxcfs/LXCFS | jlxcfs/host |"

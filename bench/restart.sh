@@ -22,6 +22,15 @@ envline=$(env | grep -E '^(BENCH_[A-Z]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JLXCFS_BUIL
 say() { echo "restart: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || { say "must run as root (sudo $0)"; exit 1; }
 [ -e /dev/fuse ] || { say "/dev/fuse is missing"; exit 1; }
+# Everything runs in a private mount namespace of its own (same pid: unshare execs): our mounts
+# are invisible to the rest of the machine, so another benchmark looking for a mounted LXCFS
+# cannot pick up ours (which this script restarts and kills), and whatever is in this
+# namespace was started by this script.
+if [ "${JLXCFS_BENCH_RESTART_NS:-}" != "$$" ]; then
+  JLXCFS_BENCH_RESTART_NS=$$ exec unshare --mount --propagation private -- "$BASH" "${BASH_SOURCE[0]}" "$@"
+fi
+unset JLXCFS_BENCH_RESTART_NS
+my_ns=$(readlink /proc/self/ns/mnt)
 if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then say "BENCH_ROUNDS must be a positive integer, got '$rounds'"; exit 2; fi
 if [ -n "$secs_env" ] && ! [[ $secs_env =~ ^[1-9][0-9]*$ ]]; then
   say "BENCH_SECONDS must be a positive integer, got '$secs_env'"; exit 2
@@ -47,12 +56,13 @@ is_mounted() { # $1 = path; true if it is a mount point in our namespace
 fs_type() { # $1 = mount point: its filesystem type (topmost mount), or nothing
   awk -v p="$1" '$5 == p { for (i = 7; i <= NF; i++) if ($i == "-") { t = $(i + 1); break } } END { print t }' /proc/self/mountinfo
 }
-# True if pid $1 runs and its command line mentions our temp dir: one of ours (not a reused pid).
+# True if pid $1 is a jlxcfs (daemon, keeper, restart command) or LXCFS process in our private
+# mount namespace: one we started, directly or through jlxcfs (never a reused pid of another).
 ours() {
   local cl
-  [ -r "/proc/$1/cmdline" ] || return 1
+  [ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$my_ns" ] || return 1
   cl=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
-  [[ $cl == *"$work/"* ]]
+  [[ $cl == *" org.jlxcfs.daemon.Main "* || $cl == *"$top/bin/jlxcfs "* || $cl == "$lxcfs_bin "* ]]
 }
 cg_members() { # every pid in our cgroups (only processes this script created are ever there)
   [ "${#created_cgs[@]}" -gt 0 ] || return 0
@@ -109,8 +119,8 @@ teardown() {
   daemon_pids=()
   for d in "${keeper_dirs[@]}"; do stop_keeper "$d"; done
   keeper_dirs=()
-  # anything else still running from our temp dir (a daemon `jlxcfs restart` started that we
-  # never learnt the pid of): our temp dir in its command line makes it ours
+  # any other jlxcfs or LXCFS process in our mount namespace (a daemon `jlxcfs restart` started
+  # that we never learnt the pid of)
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
     if [ "$pid" = $$ ] || ! ours "$pid"; then continue; fi
@@ -276,7 +286,7 @@ declare -A label=(
 # Default reader run time: what ROUNDS rounds take on a slow, busy machine (a round: restart or
 # kill until serving again, then 1 s), plus margins. LXCFS -l stops its loadavg thread on reload
 # and exit, which takes up to 5 s.
-declare -A per_round=([jlxcfs-restart]=7 [jlxcfs-kill]=3 [lxcfs-usr1]=6.5 [lxcfs-term]=6.5 [lxcfs-kill]=2)
+declare -A per_round=([jlxcfs-restart]=7 [jlxcfs-kill]=4 [lxcfs-usr1]=6.5 [lxcfs-term]=6.5 [lxcfs-kill]=2)
 files=(meminfo stat uptime)
 
 # Runs scenario $1: fresh mount, three fresh containers, ROUNDS rounds, readers' results.
@@ -346,7 +356,7 @@ run_scenario() {
         fi
         ;;
       lxcfs-term | lxcfs-kill)
-        if [ "$scn" = lxcfs-term ]; then stop_pid "$dpid"; else kill -KILL "$dpid"; wait "$dpid" 2>/dev/null || true; fi
+        if [ "$scn" = lxcfs-term ]; then stop_pid "$dpid"; else kill -KILL "$dpid" 2>/dev/null || true; wait "$dpid" 2>/dev/null || true; fi
         # what the Debian unit does after the process ended (ExecStopPost=-/bin/fusermount -u)
         if is_mounted "$mnt"; then fusermount -u "$mnt" 2>>"$log" || umount -l "$mnt" || true; fi
         lxcfs_start
@@ -395,7 +405,7 @@ run_scenario() {
     reads=$((reads + n)) failed=$((failed + f))
     if [ "$h" = 1 ]; then hung=$((hung + 1)); stall_mark='≥ '; fi
     stall=$(awk -v a="$stall" -v b="$l" 'BEGIN { print (b > a ? b : a) }')
-    local d="- ${files[i]} reader: $n reads, $f failed"
+    local d="- ${files[i]} reader: $n reads ($((n / secs))/s), $f failed"
     [ "$e" = 0 ] || d+=", $e empty"
     d+=", longest ${l} s"
     [ "$h" != 1 ] || d+=", HUNG (a read still blocked ${grace} s after its run time)"
@@ -404,14 +414,24 @@ run_scenario() {
   done
   res_reads[$scn]=$reads res_failed[$scn]=$failed res_hung[$scn]=$hung res_stall[$scn]="$stall_mark$stall"
   kill_containers
+  # --- did the last daemon survive until now? ---
+  if ! kill -0 "$dpid" 2>/dev/null; then
+    local st=0 how
+    wait "$dpid" 2>/dev/null || st=$?
+    if ((st == 127)); then how="exit status unknown"   # started by `jlxcfs restart`: not our child
+    elif ((st > 128)); then how="killed by SIG$(kill -l $((st - 128)))"
+    else how="exit status $st"; fi
+    notes+=("the daemon (pid $dpid) died during the run, unasked ($how); its log ends: $(tail -n 3 "$log" | tr '\n' ' ' | cut -c1-400)")
+  fi
   # --- round times and daemon log summary ---
   local tsum=
   ((${#times[@]} == 0)) || tsum=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "round time (restart/kill until serving again): median %.2f s, max %.2f s", v[int((NR + 1) / 2)], v[NR] }')
   details+=("- rounds: $ok/$rounds in ${rounds_time} s (readers ran ${secs} s from 2 s before the first round); $tsum")
   if [ "$target" = jlxcfs ]; then
-    details+=("- daemon log: $(grep -c 'mounted jlxcfs' "$log" || true) fresh mount(s), $(grep -c 'took over' "$log" || true) takeover(s), $(grep -c 'asked the kernel to resend' "$log" || true) with resend, $(grep -c 'handed .* over' "$log" || true) handover(s), $(grep -cE 'WARNING|SEVERE|Exception' "$log" || true) warning/error line(s)")
+    details+=("- daemon log: $(grep -c 'mounted jlxcfs' "$log" || true) fresh mount(s), $(grep -c 'took over' "$log" || true) takeover(s), $(grep -c 'asked the kernel to resend' "$log" || true) with resend, $(grep -c 'handed .* over' "$log" || true) handover(s), $(grep -cE 'WARNING|SEVERE|Exception' "$log" || true) warning/error line(s); keeper log: $(grep -cE 'WARNING|SEVERE|Exception' "$sdir/keeper/keeper.log" 2>/dev/null || true) warning/error line(s)")
     local w
-    w=$(grep -E 'WARNING|SEVERE|Exception' "$log" | sed 's/^[0-9T:.-]*Z //' | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /' || true)
+    w=$(cat "$log" "$sdir/keeper/keeper.log" 2>/dev/null | grep -E 'WARNING|SEVERE|Exception' | sed 's/^[0-9T:.-]*Z //' \
+      | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /' || true)
     [ -z "$w" ] || details+=("- daemon warnings (most frequent first):" "$w")
   fi
   if ((${#notes[@]})); then for d in "${notes[@]}"; do details+=("- PROBLEM: $d"); done; fi
@@ -433,6 +453,9 @@ jver=$(cat "$work/jlxcfs-restart/daemon.log" "$work/jlxcfs-kill/daemon.log" 2>/d
 commit=$(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$( (cd "$top" && git status --porcelain --untracked-files=no 2>/dev/null) | grep -v ' bench/' | head -c 1 || true)
 jar_time=$(date -u -r "$top/daemon/target/jlxcfs-daemon.jar" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo '?')
+jar_s=$(stat -c %Y "$top/daemon/target/jlxcfs-daemon.jar" 2>/dev/null || echo 0)
+head_s=$(cd "$top" && git log -1 --format=%ct 2>/dev/null || echo 0)
+((jar_s >= head_s)) || jar_time+=", before commit $commit was made: it may not be HEAD's code"
 echo
 echo "## Daemon restarts and crashes under container readers: jlxcfs vs LXCFS"
 echo

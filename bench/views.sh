@@ -11,7 +11,8 @@
 # Env: BENCH_SECONDS (5), BENCH_WARMUP (2), BENCH_REPEAT (3), BENCH_CONTAINERS (300),
 #      BENCH_IDLE_SECONDS (60), BENCH_READ_SIZE (65536), BENCH_READS (1000000),
 #      JLXCFS_OPTS (extra daemon options), JLXCFS_JAVA_OPTS, JLXCFS_BUILD (1; 0 = never build),
-#      LXCFS_BIN (/usr/bin/lxcfs).
+#      LXCFS_BIN (/usr/bin/lxcfs), LXCFS_MNT (a running LXCFS to use; default: /var/lib/lxcfs if
+#      mounted, else one started by this script).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +27,7 @@ min_reads=${BENCH_READS:-1000000}
 lxcfs_bin=${LXCFS_BIN:-/usr/bin/lxcfs}
 cmdline=$(printf "%q " "$0" "$@"); cmdline=${cmdline% }
 envline=
-for v in $(compgen -e | grep -E '^(BENCH_[A-Z_]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JLXCFS_BUILD|LXCFS_BIN)$' | sort || true); do
+for v in $(compgen -e | grep -E '^(BENCH_[A-Z_]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JLXCFS_BUILD|LXCFS_BIN|LXCFS_MNT)$' | sort || true); do
   envline+="$v=$(printf '%q' "${!v}") "
 done
 
@@ -45,6 +46,7 @@ for v in "$secs" "$warmup" "$repeat" "$ncontainers" "$idle_secs" "$read_size" "$
 done
 ((secs > 0 && repeat > 0 && ncontainers > 0 && read_size > 0)) || { say "BENCH_SECONDS, BENCH_REPEAT, BENCH_CONTAINERS, BENCH_READ_SIZE must be > 0"; exit 2; }
 
+load_start=$(cut -d' ' -f1-4 /proc/loadavg)   # other work on the machine skews every number
 work=$(mktemp -d /tmp/jlxcfs-views.XXXXXX)
 started_pids=()   # daemons this script started
 bg_pids=()        # container processes and readers this script started (all inside our cgroups)
@@ -345,7 +347,7 @@ declare -A prefix=()   # target -> directory holding proc/..., for targets that 
 prefix[host]=/
 
 # --- jlxcfs ---
-jlxcfs_pid='' jlxcfs_mnt='' jlxcfs_note='' jlxcfs_died=0
+jlxcfs_pid='' jlxcfs_mnt='' jlxcfs_note='' jlxcfs_died=0 snap=''
 if [ ! -f "$top/daemon/target/jlxcfs-daemon.jar" ] && [ "${JLXCFS_BUILD:-1}" != 0 ]; then
   say "building jlxcfs (bin/mvnw -q -DskipTests package)..."
   if ! (cd "$top" && bin/mvnw -q -DskipTests package) >"$work/build.log" 2>&1; then
@@ -355,11 +357,19 @@ if [ ! -f "$top/daemon/target/jlxcfs-daemon.jar" ] && [ "${JLXCFS_BUILD:-1}" != 
   fi
 fi
 if [ -z "$jlxcfs_note" ]; then
+  # Run a snapshot of the launcher, jar and libs: a build in the tree during the run (the
+  # tree is shared with development) must not pull classes from under the running daemon.
+  snap=$work/snapshot
+  mkdir -p "$snap/daemon/target"
+  cp -a "$top/bin" "$snap/bin"
+  cp -a "$top/daemon/target/jlxcfs-daemon.jar" "$top/daemon/target/lib" "$snap/daemon/target/" 2>/dev/null ||
+    say "WARNING: could not snapshot daemon/target (missing jar?)"
+  jlxcfs_bin=$snap/bin/jlxcfs
   jlxcfs_mnt=$work/jlxcfs
   # Our own keeper (see keeper_pid) and no remount agent: a benchmark must not re-bind files in
   # other people's containers (the agent repairs stale jlxcfs/LXCFS binds machine-wide).
   keeper_opt=()
-  jlxcfs_help=$("$top/bin/jlxcfs" --help 2>&1 || true)
+  jlxcfs_help=$("$jlxcfs_bin" --help 2>&1 || true)
   case " ${JLXCFS_OPTS:-} " in
     *" --no-keeper "* | *" --keeper-socket"*) ;;  # the caller decides
     *)
@@ -372,7 +382,7 @@ if [ -z "$jlxcfs_note" ]; then
     keeper_opt+=(--no-remount)
   fi
   # shellcheck disable=SC2086 # JLXCFS_OPTS is split into words on purpose
-  start_daemon jlxcfs "$jlxcfs_mnt" "$top/bin/jlxcfs" "${keeper_opt[@]}" ${JLXCFS_OPTS:-} "$jlxcfs_mnt"
+  start_daemon jlxcfs "$jlxcfs_mnt" "$jlxcfs_bin" "${keeper_opt[@]}" ${JLXCFS_OPTS:-} "$jlxcfs_mnt"
   jlxcfs_pid=$started_pid   # bin/jlxcfs execs java: this is the JVM's pid
   if wait_readable "$jlxcfs_mnt/proc/meminfo" "$jlxcfs_pid"; then
     prefix[jlxcfs]=$jlxcfs_mnt
@@ -408,10 +418,19 @@ jlxcfs_alive() {       # true while our jlxcfs runs; reports its death once
 }
 jlxcfs_sample start
 
-# --- LXCFS: reuse a running one (never touched), else start our own ---
+# --- LXCFS: reuse the running one (never touched), else start our own ---
+# "The running one" is the machine's LXCFS, at /var/lib/lxcfs (or LXCFS_MNT): fuse.lxcfs mounts
+# elsewhere (other tools' temporary instances, which may be restarted under us) are left alone.
 lxcfs_pid='' lxcfs_mnt='' lxcfs_note=''
-existing=$(awk -v w="$work/" 'index($5, w) != 1 { for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "fuse.lxcfs") print $5; break } }' \
-  /proc/self/mountinfo | head -n 1)
+lxcfs_mounts=$(awk -v w="$work/" 'index($5, w) != 1 { for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "fuse.lxcfs") print $5; break } }' \
+  /proc/self/mountinfo)
+existing=$(grep -Fx -- "${LXCFS_MNT:-/var/lib/lxcfs}" <<<"$lxcfs_mounts" || true)
+others=$(grep -Fxv -- "${LXCFS_MNT:-/var/lib/lxcfs}" <<<"$lxcfs_mounts" | tr '\n' ' ' || true)
+[ -z "${others// /}" ] || say "other LXCFS mounts, not used and left alone: $others"
+if [ -n "${LXCFS_MNT:-}" ] && [ -z "$existing" ]; then
+  say "LXCFS_MNT=$LXCFS_MNT is not a fuse.lxcfs mount point"
+  exit 2
+fi
 if [ -n "$existing" ] && [ -n "$(timeout 2 head -c 1 "$existing/proc/meminfo" 2>/dev/null)" ]; then
   prefix[lxcfs]=$existing
   lxcfs_note="existing mount $existing (not started or stopped by this script)"
@@ -666,12 +685,12 @@ echo
 echo "## jlxcfs container views: ops/s from inside a container, footprint, scale"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "- kernel: $(uname -r), CPUs: $(nproc) (online: $ncpu)"
+echo "- kernel: $(uname -r), CPUs: $(nproc) (online: $ncpu); host /proc/loadavg at start: $load_start, at the end: $(cut -d' ' -f1-4 /proc/loadavg)"
 echo "- command: ${envline}${cmdline}"
 echo "- settings: BENCH_SECONDS=$secs BENCH_WARMUP=$warmup BENCH_REPEAT=$repeat BENCH_CONTAINERS=$ncontainers BENCH_IDLE_SECONDS=$idle_secs BENCH_READ_SIZE=$read_size BENCH_READS=$min_reads JLXCFS_OPTS='${JLXCFS_OPTS:-}'"
 echo "- container: cgroup $cg_mode ($(printf '%s ' "${cg_roots[@]}" | sed 's/ $//'))/$cg_name/..., memory limit $((mem_limit >> 20)) MiB, no CPU quota; readers run as/under pid 1 of \`unshare --pid --fork --kill-child --mount --mount-proc\`"
 echo "- per measurement: open/read($read_size)/close for ${secs} s after ${warmup} s warmup; median of ${repeat} interleaved runs"
-echo "- jlxcfs build: $(stat -c '%y' "$top/daemon/target/jlxcfs-daemon.jar" 2>/dev/null | cut -d. -f1 || echo 'no jar'), source tree at $(git -C "$top" describe --always --dirty 2>/dev/null || echo 'unknown revision')"
+echo "- jlxcfs build: daemon/target/jlxcfs-daemon.jar of $(stat -c '%y' "${snap:-$top}/daemon/target/jlxcfs-daemon.jar" 2>/dev/null | cut -d. -f1 || echo '(no jar)') (run from a copy), source tree at $(git -C "$top" describe --always --dirty 2>/dev/null || echo 'unknown revision')"
 echo "- jlxcfs: ${jlxcfs_note:-started by this script: bin/jlxcfs ${keeper_opt[*]} ${JLXCFS_OPTS:-}}${keeper_dir:+ (its keeper on a socket of this run, stopped with it)}"
 echo "- LXCFS: ${lxcfs_note}"
 echo

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
@@ -181,7 +182,8 @@ public final class Main implements Callable<Integer> {
         if (noRemount) return;
         Thread.ofPlatform().daemon().name("remount-agent").start(() -> {
             try {
-                var agent = new RemountAgent(view.procRoot, mountPoint, RemountAgent.readHistory(history()));
+                // only binds of our own earlier mounts here: LXCFS's are moved over by `jlxcfs remount`
+                var agent = new RemountAgent(view.procRoot, mountPoint, RemountAgent.readHistory(history()), Set.of());
                 var repairs = agent.find();
                 if (repairs.isEmpty()) return;
                 LOG.log(System.Logger.Level.INFO, "re-binding " + repairs.size() + " stale files in containers");

@@ -22,8 +22,12 @@ final class RemountCommand implements Callable<Integer> {
     @Option(names = {"-n", "--dry-run"}, description = "Only list what would be repaired.")
     boolean dryRun;
 
-    @Option(names = "--all", description = "Repair stale binds of any jlxcfs mount, not only of earlier mounts at MOUNTPOINT.")
+    @Option(names = "--all", description = "Repair stale binds of any jlxcfs or LXCFS mount, not only of earlier mounts at MOUNTPOINT and LXCFS at --lxcfs-mount.")
     boolean all;
+
+    @Option(names = "--lxcfs-mount", paramLabel = "PATH",
+            description = "Move containers bound to a dead LXCFS mounted here over to jlxcfs (default: ${DEFAULT-VALUE}).")
+    Path lxcfsMount = Path.of("/var/lib/lxcfs");
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the daemon records its mounts (default: ${DEFAULT-VALUE}).")
     Path stateDir = Main.DEFAULT_KEEPER_SOCKET.getParent();
@@ -32,7 +36,8 @@ final class RemountCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Logging.configure(Level.WARNING);
         RemountAgent agent = new RemountAgent(Path.of("/proc"), mountPoint,
-                all ? null : RemountAgent.readHistory(RemountAgent.historyFile(stateDir, mountPoint)));
+                all ? null : RemountAgent.readHistory(RemountAgent.historyFile(stateDir, mountPoint)),
+                all ? null : RemountAgent.lxcfsDeviceAt(Path.of("/proc"), lxcfsMount));
         List<RemountAgent.Repair> repairs;
         try {
             repairs = agent.find();

@@ -64,6 +64,7 @@ class DaemonLifecycleTest {
                 while True:
                     try:
                         fd = os.open(sys.argv[1], os.O_RDONLY); os.read(fd, 4096); os.close(fd); n += 1
+                        if n == 1: open(sys.argv[2], 'w').close()
                     except OSError as e:
                         print(n, errno.errorcode[e.errno]); sys.exit(0)
                 """;
@@ -71,9 +72,13 @@ class DaemonLifecycleTest {
         try (DaemonProcess d = start()) {
             d.awaitServing("proc/meminfo");
             for (String f : List.of("meminfo", "stat", "uptime", "loadavg")) {
-                readers.add(Run.start(Map.of(), "python3", "-c", py, d.mountPoint + "/proc/" + f));
+                readers.add(Run.start(Map.of(), "python3", "-c", py, d.mountPoint + "/proc/" + f, tmp.resolve(f + ".reading").toString()));
             }
-            Thread.sleep(1000);
+            // every reader is reading before the signal (a loaded machine starts python slowly)
+            for (String f : List.of("meminfo", "stat", "uptime", "loadavg")) {
+                for (int i = 0; i < 300 && !Files.exists(tmp.resolve(f + ".reading")); i++) Thread.sleep(50);
+            }
+            Thread.sleep(500);
             d.signal("TERM");
             assertThat(d.awaitExit(Duration.ofSeconds(15))).as(d.log()).isZero();
             for (Process r : readers) {

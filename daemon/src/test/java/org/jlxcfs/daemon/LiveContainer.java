@@ -115,6 +115,17 @@ final class LiveContainer implements AutoCloseable {
         }
     }
 
+    /** CPU time the container's cgroup has used (v1 cpuacct.usage, v2 cpu.stat usage_usec). */
+    long cpuUsageNanos() throws IOException {
+        if (unifiedOnly()) {
+            for (String line : Files.readAllLines(cgroups.get(CGROUP_ROOT).resolve("cpu.stat"))) {
+                if (line.startsWith("usage_usec ")) return Long.parseLong(line.substring(11).strip()) * 1000;
+            }
+            throw new IOException("no usage_usec in cpu.stat");
+        }
+        return Long.parseLong(Files.readString(cgroups.get(CGROUP_ROOT.resolve("cpuacct")).resolve("cpuacct.usage")).strip());
+    }
+
     int initPid() {
         return initPid;
     }

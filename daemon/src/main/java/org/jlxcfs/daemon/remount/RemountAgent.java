@@ -33,17 +33,30 @@ public final class RemountAgent {
     private final Path proc;
     private final Path mountPoint;
     private final Set<String> formerDevices;
+    private final Set<String> lxcfsDevices;
 
     /**
      * @param formerDevices devices ("0:42") of earlier jlxcfs mounts at this mount point: only
      *                      stale jlxcfs binds from those are ours to repair (another jlxcfs
-     *                      instance's are not); null repairs every stale jlxcfs bind. Stale LXCFS
-     *                      binds are always repaired: the point is moving hosts off LXCFS.
+     *                      instance's are not); null repairs every stale jlxcfs bind
+     * @param lxcfsDevices  devices of dead LXCFS mounts whose binds to move over to jlxcfs (a host
+     *                      leaving LXCFS); empty: none; null: every dead LXCFS bind
      */
-    public RemountAgent(Path proc, Path mountPoint, Set<String> formerDevices) {
+    public RemountAgent(Path proc, Path mountPoint, Set<String> formerDevices, Set<String> lxcfsDevices) {
         this.proc = proc;
         this.mountPoint = mountPoint.toAbsolutePath().normalize();
         this.formerDevices = formerDevices;
+        this.lxcfsDevices = lxcfsDevices;
+    }
+
+    /** The device of the LXCFS mount (live or dead) at {@code path} in our namespace, if any. */
+    public static Set<String> lxcfsDeviceAt(Path proc, Path path) throws IOException {
+        String p = path.toAbsolutePath().normalize().toString();
+        Set<String> devices = new HashSet<>();
+        for (String[] m : mountinfo(proc.resolve("self/mountinfo"))) {
+            if (m[1].equals(p) && m[2].equals("fuse.lxcfs")) devices.add(m[0]);
+        }
+        return devices;
     }
 
     /** The file listing the devices of every jlxcfs mount made at a mount point, next to the keeper. */
@@ -101,6 +114,7 @@ public final class RemountAgent {
                     boolean jlxcfs = m[2].equals("fuse.jlxcfs");
                     if (!(jlxcfs || m[2].equals("fuse.lxcfs")) || liveDevices.contains(m[0])) continue;
                     if (jlxcfs && formerDevices != null && !formerDevices.contains(m[0])) continue;
+                    if (!jlxcfs && lxcfsDevices != null && !lxcfsDevices.contains(m[0])) continue;
                     // a bind of one file ("/proc/meminfo") or of the whole tree ("/")
                     Path fresh = mountPoint.resolve(m[3].replaceFirst("^/+", ""));
                     if (!Files.exists(fresh)) {
