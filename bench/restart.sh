@@ -5,7 +5,8 @@
 #   sudo bench/restart.sh
 #   sudo BENCH_ROUNDS=5 bench/restart.sh
 # Env: BENCH_ROUNDS (20), BENCH_SECONDS (reader run time; default per scenario, long enough for
-#      the rounds), JLXCFS_OPTS (extra daemon options), JLXCFS_BUILD (1; 0 = never build),
+#      the rounds), BENCH_SCENARIOS (all: "jlxcfs-restart jlxcfs-kill lxcfs-usr1 lxcfs-term
+#      lxcfs-kill"), JLXCFS_OPTS (extra daemon options), JLXCFS_BUILD (1; 0 = never build),
 #      LXCFS_BIN (/usr/bin/lxcfs).
 set -euo pipefail
 
@@ -275,7 +276,11 @@ now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 
 declare -A res_rounds=() res_reads=() res_failed=() res_hung=() res_stall=() res_detail=() res_secs=()
-scenarios=(jlxcfs-restart jlxcfs-kill lxcfs-usr1 lxcfs-term lxcfs-kill)
+all_scenarios=(jlxcfs-restart jlxcfs-kill lxcfs-usr1 lxcfs-term lxcfs-kill)
+read -r -a scenarios <<<"${BENCH_SCENARIOS:-${all_scenarios[*]}}"
+for scn in "${scenarios[@]}"; do
+  case " ${all_scenarios[*]} " in *" $scn "*) ;; *) say "unknown scenario '$scn' in BENCH_SCENARIOS (known: ${all_scenarios[*]})"; exit 2 ;; esac
+done
 declare -A label=(
   [jlxcfs-restart]="jlxcfs|graceful restart: \`jlxcfs restart\`"
   [jlxcfs-kill]="jlxcfs|SIGKILL, start again"

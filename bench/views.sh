@@ -471,7 +471,7 @@ in_container reader sh -c '
     done
   done' sh "$read_size" "$probe_dir" "${probe_args[@]}"
 reap "$bg_pid" || problem "the view probe in the container failed (status $?)"
-ncpu=$(nproc --all)
+ncpu=$(getconf _NPROCESSORS_ONLN)   # the containers' cpuset: all online CPUs
 declare -A seen=()   # target,key -> value
 views_bad=0
 for t in "${targets[@]}"; do

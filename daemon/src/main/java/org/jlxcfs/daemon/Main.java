@@ -123,7 +123,7 @@ public final class Main implements Callable<Integer> {
                 boolean fresh = session == null;
                 if (fresh) {
                     session = FuseSession.mount(mountPoint, tree, config, replace);
-                    RemountAgent.remember(history(), session.device());
+                    if (!noRemount) RemountAgent.remember(history(), session.device());
                 }
                 if (keeper != null) keep(keeper, session);
                 if (systemd.isPresent()) {
