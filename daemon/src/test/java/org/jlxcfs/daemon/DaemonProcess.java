@@ -48,7 +48,8 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Waits until {@code relative} is readable through the mount (as another process sees it). */
     DaemonProcess awaitServing(String relative) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // generous: a JVM starts 15 to 40 times slower in the emulated cgroup v2 VM
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) throw new AssertionError("daemon exited " + process.exitValue() + ":\n" + log());
             if (MountTable.at(mountPoint).isPresent()
@@ -58,7 +59,7 @@ final class DaemonProcess implements AutoCloseable {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("daemon did not serve " + relative + " within 30 s:\n" + log());
+        throw new AssertionError("daemon did not serve " + relative + " within 120 s:\n" + log());
     }
 
     /** Kills the keeper listening on {@code socket} (checked by its command line, never another process). */

@@ -133,8 +133,8 @@ class RestartSurvivalIT {
         List<Reader> readers = readers(ROUNDS * 1.6 + 6);
         Thread.sleep(1000);
         for (int i = 0; i < ROUNDS; i++) {
-            DaemonProcess next = daemon(java()).awaitLog("took over", Duration.ofSeconds(60));
-            assertThat(current.awaitExit(Duration.ofSeconds(30))).as(current.log()).isZero();
+            DaemonProcess next = daemon(java()).awaitLog("took over", Duration.ofSeconds(180));
+            assertThat(current.awaitExit(Duration.ofSeconds(90))).as(current.log()).isZero();
             assertThat(current.log()).contains("handed " + mnt + " over");
             current = next;
         }
@@ -179,8 +179,8 @@ class RestartSurvivalIT {
         List<Reader> readers = readers(16);
         Thread.sleep(1000);
         for (int i = 0; i < 4; i++) {
-            DaemonProcess next = daemon(i % 2 == 0 ? upgraded : packaged).awaitLog("took over", Duration.ofSeconds(60));
-            assertThat(current.awaitExit(Duration.ofSeconds(30))).isZero();
+            DaemonProcess next = daemon(i % 2 == 0 ? upgraded : packaged).awaitLog("took over", Duration.ofSeconds(180));
+            assertThat(current.awaitExit(Duration.ofSeconds(90))).isZero();
             current = next;
             if (i == 0) assertThat(current.log()).contains("jlxcfs 9.9.9-upgrade-test");
         }

@@ -41,7 +41,18 @@ public final class ContainerResolver {
     private final Map<Long, Init> inits = new ConcurrentHashMap<>();
     private volatile long lastPrune = System.nanoTime();
 
-    private record Init(int pid, long startTime, long lastUsed) {}
+    private record Init(int pid, long startTime, long lastUsed, long checked) {}
+
+    /** A container's cgroups, read from its init's /proc/PID/cgroup. */
+    private record Cgroups(long startTime, ContainerCgroups cgroups, long read) {}
+
+    /**
+     * How long a checked answer is trusted without reading /proc again. An init is replaced
+     * (and its pid reused) or moved to another cgroup far less often than this; each read of a
+     * file would otherwise cost several /proc reads before any cgroup file is read.
+     */
+    private static final long TRUST_NANOS = 1_000_000_000L;
+    private final Map<Integer, Cgroups> cgroupsByInit = new ConcurrentHashMap<>();
 
     public ContainerResolver(Host host, CgroupLayout layout) throws IOException {
         this.host = host;
@@ -72,21 +83,37 @@ public final class ContainerResolver {
         if (ns == ownNamespace) {
             return new Container(pid, 1, ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, pid)));
         }
-        int init = initOf(ns, pid);
-        return new Container(init, init, ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init)));
+        Init init = initOf(ns, pid);
+        return new Container(init.pid(), init.pid(), cgroupsOf(init));
     }
 
-    private int initOf(long ns, int reader) throws IOException {
+    private ContainerCgroups cgroupsOf(Init init) throws IOException {
+        long now = System.nanoTime();
+        Cgroups c = cgroupsByInit.get(init.pid());
+        if (c != null && c.startTime() == init.startTime() && now - c.read() < TRUST_NANOS) return c.cgroups();
+        ContainerCgroups fresh = ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid()));
+        if (cgroupsByInit.size() > 4 * Math.max(inits.size(), 64)) cgroupsByInit.clear(); // bounds it between prunes
+        cgroupsByInit.put(init.pid(), new Cgroups(init.startTime(), fresh, now));
+        return fresh;
+    }
+
+    private Init initOf(long ns, int reader) throws IOException {
         long now = System.nanoTime();
         Init cached = inits.get(ns);
+        if (cached != null && now - cached.checked() < TRUST_NANOS) {
+            if (now - cached.lastUsed() > 100_000_000L) inits.put(ns, new Init(cached.pid(), cached.startTime(), now, cached.checked()));
+            return cached;
+        }
         if (cached != null && stillInit(cached, ns)) {
-            if (now - cached.lastUsed() > 1_000_000_000L) inits.put(ns, new Init(cached.pid(), cached.startTime(), now));
-            return cached.pid();
+            Init checked = new Init(cached.pid(), cached.startTime(), now, now);
+            inits.put(ns, checked);
+            return checked;
         }
         int found = findInit(ns, reader);
-        inits.put(ns, new Init(found, ProcessInfo.startTime(host, found), now));
+        Init init = new Init(found, ProcessInfo.startTime(host, found), now, now);
+        inits.put(ns, init);
         prune(now);
-        return found;
+        return init;
     }
 
     private boolean stillInit(Init init, long ns) {
@@ -140,6 +167,7 @@ public final class ContainerResolver {
         lastPrune = now;
         int before = inits.size();
         inits.values().removeIf(i -> now - i.lastUsed() > PRUNE_AFTER_NANOS);
+        cgroupsByInit.values().removeIf(c -> now - c.read() > PRUNE_AFTER_NANOS);
         if (inits.size() != before) {
             LOG.log(System.Logger.Level.DEBUG, "pruned " + (before - inits.size()) + " idle pid namespaces");
         }

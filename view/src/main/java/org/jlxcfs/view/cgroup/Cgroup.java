@@ -1,5 +1,7 @@
 package org.jlxcfs.view.cgroup;
 
+import org.jlxcfs.view.host.SysFiles;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,7 +45,7 @@ public record Cgroup(Hierarchy hierarchy, String path) {
     public Optional<String> read(String file) throws IOException {
         Path p = directory().resolve(file);
         try {
-            String s = Files.readString(p, StandardCharsets.UTF_8).strip();
+            String s = SysFiles.readString(p).strip();
             return s.isEmpty() ? Optional.empty() : Optional.of(s);
         } catch (NoSuchFileException e) {
             return Optional.empty();

@@ -1,5 +1,7 @@
 package org.jlxcfs.view.cgroup;
 
+import org.jlxcfs.view.host.SysFiles;
+
 import org.jlxcfs.view.Container;
 import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.host.Host;
@@ -41,6 +43,6 @@ public record CpuView(CpuSet cpuset, CpuSet visible, OptionalDouble quota) {
 
     /** The host's online CPUs (sys/devices/system/cpu/online). */
     public static CpuSet hostOnline(Host host) throws IOException {
-        return CpuSet.parse(Files.readString(host.sys().resolve("devices/system/cpu/online")));
+        return CpuSet.parse(SysFiles.readString(host.sys().resolve("devices/system/cpu/online")));
     }
 }

@@ -1,5 +1,7 @@
 package org.jlxcfs.view.files;
 
+import org.jlxcfs.view.host.SysFiles;
+
 import org.jlxcfs.view.Container;
 import org.jlxcfs.view.VirtualFile;
 import org.jlxcfs.view.cgroup.Cgroup;
@@ -47,7 +49,7 @@ public final class PressureFile implements VirtualFile {
         if (unified.isPresent() && !unified.get().isRoot()) {
             Path file = unified.get().directory().resolve(resource + ".pressure");
             try {
-                return Files.readAllBytes(file);
+                return SysFiles.readBytes(file);
             } catch (NoSuchFileException e) {
                 // no PSI for this cgroup: the host's below
             } catch (IOException e) {

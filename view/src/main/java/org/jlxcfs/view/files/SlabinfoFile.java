@@ -1,5 +1,7 @@
 package org.jlxcfs.view.files;
 
+import org.jlxcfs.view.host.SysFiles;
+
 import org.jlxcfs.view.Container;
 import org.jlxcfs.view.VirtualFile;
 import org.jlxcfs.view.cgroup.Cgroup;
@@ -44,7 +46,7 @@ public final class SlabinfoFile implements VirtualFile {
 
     private static byte[] readOrEmpty(Cgroup cg) {
         try {
-            return Files.readAllBytes(cg.directory().resolve(FILE));
+            return SysFiles.readBytes(cg.directory().resolve(FILE));
         } catch (IOException e) {
             // missing (no kmem accounting, cgroup gone) or refused (EIO when kmem is inactive on old
             // kernels): the documented fallback is the host's file

@@ -84,6 +84,22 @@ public final class StatFile implements VirtualFile {
         return "proc/stat";
     }
 
+    /** Task counts kept for a second per cgroup: counting reads a /proc file per task. */
+    private record Counted(Optional<CgroupTasks.Counts> counts, long at) {}
+
+    private final Map<String, Counted> taskCounts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Optional<CgroupTasks.Counts> taskCounts(Cgroup cgroup) throws IOException {
+        long now = System.nanoTime();
+        String key = cgroup.directory().toString();
+        Counted c = taskCounts.get(key);
+        if (c != null && now - c.at() < 1_000_000_000L) return c.counts();
+        Optional<CgroupTasks.Counts> counts = CgroupTasks.count(host, cgroup);
+        if (taskCounts.size() > TRACKED) taskCounts.clear();
+        taskCounts.put(key, new Counted(counts, now));
+        return counts;
+    }
+
     @Override
     public byte[] render(Container container) throws IOException {
         byte[] hostFile = host.procFile("stat");
@@ -107,7 +123,7 @@ public final class StatFile implements VirtualFile {
         // The same subtree the load average counts: the cpu cgroup, else the unified one.
         Optional<CgroupTasks.Counts> tasks = Optional.empty();
         Optional<Cgroup> taskCgroup = cg.cpu().or(cg::unified);
-        if (taskCgroup.isPresent() && !taskCgroup.get().isRoot()) tasks = CgroupTasks.count(host, taskCgroup.get());
+        if (taskCgroup.isPresent() && !taskCgroup.get().isRoot()) tasks = taskCounts(taskCgroup.get());
 
         StringBuilder out = new StringBuilder(hostFile.length + 64);
         boolean cpusDone = false;

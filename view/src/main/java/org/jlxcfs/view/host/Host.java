@@ -21,7 +21,7 @@ public record Host(Path proc, Path sys) {
     }
 
     public byte[] procFile(String name) throws IOException {
-        return Files.readAllBytes(proc.resolve(name));
+        return SysFiles.readBytes(proc.resolve(name));
     }
 
     public String procText(String name) throws IOException {
@@ -29,11 +29,11 @@ public record Host(Path proc, Path sys) {
     }
 
     public List<String> procLines(String name) throws IOException {
-        return Files.readAllLines(proc.resolve(name), StandardCharsets.UTF_8);
+        return SysFiles.readString(proc.resolve(name)).lines().toList();
     }
 
     public byte[] sysFile(String name) throws IOException {
-        return Files.readAllBytes(sys.resolve(name));
+        return SysFiles.readBytes(sys.resolve(name));
     }
 
     /** Seconds since boot from the host's /proc/uptime (first field). */

@@ -72,7 +72,7 @@ public final class ProcessInfo {
 
     private static String read(Host host, String name, int pid) throws IOException {
         try {
-            return Files.readString(host.proc().resolve(name), StandardCharsets.UTF_8);
+            return SysFiles.readString(host.proc().resolve(name));
         } catch (NoSuchFileException e) {
             throw new GoneException(pid);
         } catch (IOException e) {
