@@ -13,9 +13,34 @@ import java.util.OptionalLong;
 public final class Limits {
     private Limits() {}
 
+    /**
+     * Limits change rarely and each costs a read per ancestor, while a container's files are read
+     * thousands of times a second: an answer is kept for this long per cgroup (usage never is).
+     */
+    static final long KEEP_NANOS = Long.getLong("jlxcfs.limits.keepMillis", 1000) * 1_000_000L;
+    private static final int KEPT_MAX = 16_384;
+    private record Kept(Object value, long at) {}
+    private static final java.util.concurrent.ConcurrentHashMap<String, Kept> KEPT = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private interface Reading<T> {
+        T read() throws IOException;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T kept(String kind, Cgroup cgroup, Reading<T> reading) throws IOException {
+        String key = kind + cgroup.directory();
+        long now = System.nanoTime();
+        Kept k = KEPT.get(key);
+        if (k != null && now - k.at() < KEEP_NANOS) return (T) k.value();
+        T value = reading.read();
+        if (KEPT.size() > KEPT_MAX) KEPT.clear();
+        KEPT.put(key, new Kept(value, now));
+        return value;
+    }
+
     /** Memory limit in bytes (v2 memory.max, v1 memory.limit_in_bytes); empty when unlimited. */
     public static OptionalLong memory(Cgroup memory) throws IOException {
-        return minOverAncestors(memory, memory.hierarchy().v2() ? "memory.max" : "memory.limit_in_bytes");
+        return kept("m:", memory, () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.max" : "memory.limit_in_bytes"));
     }
 
     /**
@@ -23,11 +48,15 @@ public final class Limits {
      * plus swap). Empty when unlimited or when the kernel does not account swap.
      */
     public static OptionalLong swap(Cgroup memory) throws IOException {
-        return minOverAncestors(memory, memory.hierarchy().v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+        return kept("s:", memory, () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes"));
     }
 
     /** CPU quota in CPUs (quota / period, e.g. 0.5), the smallest on the path; empty when none. */
     public static OptionalDouble cpuQuota(Cgroup cpu) throws IOException {
+        return kept("q:", cpu, () -> quotaOverAncestors(cpu));
+    }
+
+    private static OptionalDouble quotaOverAncestors(Cgroup cpu) throws IOException {
         double min = Double.POSITIVE_INFINITY;
         for (Optional<Cgroup> c = Optional.of(cpu); c.isPresent(); c = c.get().parent()) {
             double q = quotaOf(c.get());
@@ -64,6 +93,10 @@ public final class Limits {
      * the ancestors'), else its configured set, else the nearest ancestor's.
      */
     public static Optional<CpuSet> cpuset(Cgroup cpuset) throws IOException {
+        return kept("c:", cpuset, () -> cpusetOf(cpuset));
+    }
+
+    private static Optional<CpuSet> cpusetOf(Cgroup cpuset) throws IOException {
         String[] files = cpuset.hierarchy().v2() ? new String[] {"cpuset.cpus.effective", "cpuset.cpus"}
                 : new String[] {"cpuset.effective_cpus", "cpuset.cpus"};
         for (Optional<Cgroup> c = Optional.of(cpuset); c.isPresent(); c = c.get().parent()) {

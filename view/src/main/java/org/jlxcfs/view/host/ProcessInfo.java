@@ -22,7 +22,7 @@ public final class ProcessInfo {
     public static long pidNamespace(Host host, int pid) throws IOException {
         Path link = host.proc().resolve(pid + "/ns/pid");
         try {
-            String target = Files.readSymbolicLink(link).toString();
+            String target = SysFiles.readLink(link);
             int open = target.indexOf('['), close = target.indexOf(']');
             if (open < 0 || close < open) throw new IOException(link + " points to '" + target + "', not pid:[inode]");
             return Long.parseLong(target.substring(open + 1, close));

@@ -38,6 +38,7 @@ public final class SysFiles {
     private static final MethodHandle OPEN = call("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle READ = call("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READLINK = call("readlink", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
 
     private static MethodHandle call(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd,
@@ -69,11 +70,30 @@ public final class SysFiles {
         return out;
     }
 
-    private static int read(Path file, Buffers b) throws IOException {
+    /** The target of a symbolic link, such as /proc/PID/ns/pid ("pid:[4026531836]"). */
+    public static String readLink(Path link) throws IOException {
+        Buffers b = BUFFERS.get();
+        setPath(link, b);
+        try {
+            long n = (long) READLINK.invokeExact(b.capture, b.path, b.data, b.data.byteSize());
+            if (n < 0) throw error(link, (int) ERRNO.get(b.capture, 0L));
+            return new String(b.data.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static void setPath(Path file, Buffers b) throws IOException {
         byte[] name = file.toString().getBytes(StandardCharsets.UTF_8);
         if (name.length >= 4095) throw new FileSystemException(file.toString(), null, "path too long");
         MemorySegment.copy(name, 0, b.path, JAVA_BYTE, 0, name.length);
         b.path.set(JAVA_BYTE, name.length, (byte) 0);
+    }
+
+    private static int read(Path file, Buffers b) throws IOException {
+        setPath(file, b);
         try {
             int fd = (int) OPEN.invokeExact(b.capture, b.path, O_RDONLY_CLOEXEC);
             if (fd < 0) throw error(file, (int) ERRNO.get(b.capture, 0L));
