@@ -100,7 +100,10 @@ public final class ContainerResolver {
     private Init initOf(long ns, int reader) throws IOException {
         long now = System.nanoTime();
         Init cached = inits.get(ns);
-        if (cached != null && now - cached.checked() < TRUST_NANOS) {
+        // Namespace inode numbers are reused as soon as a namespace dies (short-lived containers
+        // come and go within a second), so even a recent answer is checked: one readlink says
+        // whether that init still lives in this namespace.
+        if (cached != null && now - cached.checked() < TRUST_NANOS && sameNamespace(cached.pid(), ns)) {
             if (now - cached.lastUsed() > 100_000_000L) inits.put(ns, new Init(cached.pid(), cached.startTime(), now, cached.checked()));
             return cached;
         }
@@ -114,6 +117,14 @@ public final class ContainerResolver {
         inits.put(ns, init);
         prune(now);
         return init;
+    }
+
+    private boolean sameNamespace(int pid, long ns) {
+        try {
+            return ProcessInfo.pidNamespace(host, pid) == ns;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private boolean stillInit(Init init, long ns) {
