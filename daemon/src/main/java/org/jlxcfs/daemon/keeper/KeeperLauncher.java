@@ -25,13 +25,14 @@ public final class KeeperLauncher {
         Path log = dir.resolve("keeper.log");
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start().waitFor();
-        for (int i = 0; i < 200; i++) {
+        // a JVM may start slowly (an emulated machine, a loaded node): wait up to a minute
+        for (int i = 0; i < 1200; i++) {
             if (client.available()) {
                 LOG.log(System.Logger.Level.INFO, "started a keeper on " + socket + " (log: " + log + ")");
                 return client;
             }
             Thread.sleep(50);
         }
-        throw new IOException("the keeper did not come up on " + socket + " within 10 s; see " + log);
+        throw new IOException("the keeper did not come up on " + socket + " within 60 s; see " + log);
     }
 }
