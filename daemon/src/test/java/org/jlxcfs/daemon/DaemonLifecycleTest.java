@@ -1,6 +1,7 @@
 package org.jlxcfs.daemon;
 
 import org.jlxcfs.fuse.MountTable;
+import org.jlxcfs.fuse.testing.ReadUntilError;
 import org.jlxcfs.fuse.testing.RequiresRootAndFuse;
 import org.jlxcfs.fuse.testing.Run;
 import org.junit.jupiter.api.Test;
@@ -58,27 +59,15 @@ class DaemonLifecycleTest {
 
     @Test
     void sigtermWithActiveReadersLeavesNoHungReaderAndNoMount() throws Exception {
-        String py = """
-                import os, sys, errno
-                n = 0
-                while True:
-                    try:
-                        fd = os.open(sys.argv[1], os.O_RDONLY); os.read(fd, 4096); os.close(fd); n += 1
-                        if n == 1: open(sys.argv[2], 'w').close()
-                    except OSError as e:
-                        print(n, errno.errorcode[e.errno]); sys.exit(0)
-                """;
         List<Process> readers = new ArrayList<>();
         try (DaemonProcess d = start()) {
             d.awaitServing("proc/meminfo");
+            List<Path> flags = new ArrayList<>();
             for (String f : List.of("meminfo", "stat", "uptime", "loadavg")) {
-                readers.add(Run.start(Map.of(), "python3", "-c", py, d.mountPoint + "/proc/" + f, tmp.resolve(f + ".reading").toString()));
+                flags.add(tmp.resolve(f + ".reading"));
+                readers.add(ReadUntilError.start(d.mountPoint.resolve("proc/" + f), flags.getLast()));
             }
-            // every reader is reading before the signal (a loaded machine starts python slowly)
-            for (String f : List.of("meminfo", "stat", "uptime", "loadavg")) {
-                for (int i = 0; i < 300 && !Files.exists(tmp.resolve(f + ".reading")); i++) Thread.sleep(50);
-            }
-            Thread.sleep(500);
+            ReadUntilError.awaitReading(flags);
             d.signal("TERM");
             assertThat(d.awaitExit(Duration.ofSeconds(15))).as(d.log()).isZero();
             for (Process r : readers) {

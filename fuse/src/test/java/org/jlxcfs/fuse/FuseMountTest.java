@@ -1,5 +1,6 @@
 package org.jlxcfs.fuse;
 
+import org.jlxcfs.fuse.testing.ReadUntilError;
 import org.jlxcfs.fuse.testing.RequiresRootAndFuse;
 import org.jlxcfs.fuse.testing.Run;
 import org.jlxcfs.fuse.tree.Content;
@@ -244,26 +245,14 @@ class FuseMountTest {
 
     @Test
     void closingWhileReadersAreActiveLeavesNoHungProcessAndNoMount() throws Exception {
-        String py = """
-                import os, sys, errno
-                n = 0
-                while True:
-                    try:
-                        fd = os.open(sys.argv[1], os.O_RDONLY); os.read(fd, 4096); os.close(fd); n += 1
-                        if n == 1: open(sys.argv[2], 'w').close()
-                    except OSError as e:
-                        print(n, errno.errorcode[e.errno]); sys.exit(0)
-                """;
         List<Process> readers = new ArrayList<>();
         try {
+            List<Path> flags = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                readers.add(Run.start(Map.of(), "python3", "-c", py, mnt + "/whoami", tmp.resolve("reading" + i).toString()));
+                flags.add(tmp.resolve("reading" + i));
+                readers.add(ReadUntilError.start(mnt.resolve("whoami"), flags.getLast()));
             }
-            // every reader is reading before the unmount (python starts slowly on a loaded machine)
-            for (int i = 0; i < 4; i++) {
-                for (int w = 0; w < 600 && !Files.exists(tmp.resolve("reading" + i)); w++) Thread.sleep(50);
-            }
-            Thread.sleep(500);
+            ReadUntilError.awaitReading(flags);
             long t0 = System.nanoTime();
             session.close();
             for (Process p : readers) {
