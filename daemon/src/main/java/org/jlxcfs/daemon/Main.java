@@ -49,6 +49,11 @@ public final class Main implements Callable<Integer> {
             description = "FUSE worker threads, each with its own /dev/fuse fd (default: min(cores, 4) = ${DEFAULT-VALUE}).")
     int threads = FuseConfig.defaultThreads();
 
+    @Option(names = "--no-pin-workers",
+            description = "Let the scheduler place the FUSE worker threads anywhere; by default each is pinned to its share "
+                    + "of the CPUs this daemon may use, which keeps a reader and the worker answering it on one CPU.")
+    boolean noPinWorkers;
+
     @Option(names = "--replace",
             description = "Detach a jlxcfs mount (live or dead) already at MOUNTPOINT instead of refusing to start.")
     boolean replace;
@@ -116,7 +121,7 @@ public final class Main implements Callable<Integer> {
                     return 1;
                 }
             }
-            FuseConfig config = FuseConfig.defaults("jlxcfs").withThreads(threads);
+            FuseConfig config = FuseConfig.defaults("jlxcfs").withThreads(threads).withPinWorkers(!noPinWorkers);
             FuseSession session;
             try {
                 session = systemd.isPresent() ? takeOverFromSystemd(tree, config) : takeOver(keeper, tree, config);

@@ -4,6 +4,7 @@ import org.jlxcfs.fuse.MountTable;
 import org.jlxcfs.fuse.testing.ReadUntilError;
 import org.jlxcfs.fuse.testing.RequiresRootAndFuse;
 import org.jlxcfs.fuse.testing.Run;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +46,40 @@ class DaemonLifecycleTest {
             assertThat(MountTable.at(mnt)).isEmpty();
             assertThat(d.log()).contains("SIGTERM: unmounting " + mnt, "unmounted " + mnt);
         }
+    }
+
+    @Test
+    void eachWorkerIsPinnedToItsShareOfTheCpusUnlessToldNotTo() throws Exception {
+        String all = cpusAllowed(Path.of("/proc/self/status"));
+        Assumptions.assumeTrue(!all.matches("\\d+"), "one CPU here: nothing to pin");
+        try (DaemonProcess d = start("--threads", "2")) {
+            d.awaitServing("proc/uptime");
+            Map<String, String> workers = workerCpus(d.process.pid());
+            assertThat(workers).as("fuse-worker threads").hasSize(2);
+            // Two workers share the allowed CPUs: even and odd positions of the list.
+            assertThat(workers.get("fuse-worker-0")).isNotEqualTo(all).isNotEqualTo(workers.get("fuse-worker-1"));
+        }
+        try (DaemonProcess d = start("--threads", "2", "--no-pin-workers")) {
+            d.awaitServing("proc/uptime");
+            assertThat(workerCpus(d.process.pid()).values()).containsOnly(all);
+        }
+    }
+
+    /** Thread name → Cpus_allowed_list of the daemon's FUSE workers. */
+    private static Map<String, String> workerCpus(long pid) throws Exception {
+        Map<String, String> cpus = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                String name = Files.readString(task.resolve("comm")).strip();
+                if (name.startsWith("fuse-worker-")) cpus.put(name, cpusAllowed(task.resolve("status")));
+            }
+        }
+        return cpus;
+    }
+
+    private static String cpusAllowed(Path status) throws Exception {
+        return Files.readAllLines(status).stream().filter(l -> l.startsWith("Cpus_allowed_list:"))
+                .findFirst().orElseThrow().substring("Cpus_allowed_list:".length()).strip();
     }
 
     @Test

@@ -8,8 +8,10 @@ package org.jlxcfs.fuse;
  * @param threads     worker threads, each reading its own cloned /dev/fuse fd
  * @param readdirplus let the kernel use READDIRPLUS (entries and attributes in one round trip)
  * @param allowOther  let every user, not only the mounting one, use the mount (containers need it)
+ * @param pinWorkers  pin each worker thread to its share of the CPUs ({@link WorkerPinning})
  */
-public record FuseConfig(String fsName, String subtype, int threads, boolean readdirplus, boolean allowOther) {
+public record FuseConfig(String fsName, String subtype, int threads, boolean readdirplus, boolean allowOther,
+                         boolean pinWorkers) {
     public FuseConfig {
         if (threads < 1 || threads > 64) {
             throw new IllegalArgumentException("threads must be between 1 and 64, got " + threads);
@@ -21,10 +23,14 @@ public record FuseConfig(String fsName, String subtype, int threads, boolean rea
     }
 
     public static FuseConfig defaults(String name) {
-        return new FuseConfig(name, name, defaultThreads(), true, true);
+        return new FuseConfig(name, name, defaultThreads(), true, true, true);
     }
 
     public FuseConfig withThreads(int n) {
-        return new FuseConfig(fsName, subtype, n, readdirplus, allowOther);
+        return new FuseConfig(fsName, subtype, n, readdirplus, allowOther, pinWorkers);
+    }
+
+    public FuseConfig withPinWorkers(boolean pin) {
+        return new FuseConfig(fsName, subtype, threads, readdirplus, allowOther, pin);
     }
 }

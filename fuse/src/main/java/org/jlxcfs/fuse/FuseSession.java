@@ -202,10 +202,13 @@ public final class FuseSession implements AutoCloseable {
 
     private void start(FuseFileSystem fs) throws IOException {
         RequestHandler handler = new RequestHandler(fs, config, init, this::destroyed);
+        Optional<List<int[]>> cpus = config.pinWorkers()
+                ? WorkerPinning.assign(Libc.allowedCpus(), config.threads()) : Optional.empty();
         for (int i = 0; i < config.threads(); i++) {
             int fd = Libc.cloneFuseFd(masterFd, Libc.O_NONBLOCK);
             workerFds.add(fd);
-            Thread t = Thread.ofPlatform().name("fuse-worker-" + i).unstarted(new Worker(fd, stopFd, handler, this));
+            int[] pin = cpus.isPresent() ? cpus.get().get(i) : null;
+            Thread t = Thread.ofPlatform().name("fuse-worker-" + i).unstarted(new Worker(fd, stopFd, pin, handler, this));
             threads.add(t);
         }
         threads.forEach(Thread::start);

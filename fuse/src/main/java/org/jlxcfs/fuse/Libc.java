@@ -50,6 +50,15 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle POLL = downcall("poll",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle EPOLL_CREATE1 = downcall("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle EPOLL_CTL = downcall("epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle EPOLL_WAIT = downcall("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SCHED_GETAFFINITY = downcall("sched_getaffinity",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    private static final MethodHandle SCHED_SETAFFINITY = downcall("sched_setaffinity",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
     private static final MethodHandle IOCTL = downcall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle MOUNT = downcall("mount",
@@ -138,6 +147,90 @@ public final class Libc {
         try {
             int r = (int) POLL.invokeExact(cs, pollfds, (long) count, timeoutMillis);
             return r < 0 ? -errno(cs) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static final int EPOLLIN = 0x1, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLEXCLUSIVE = 1 << 28;
+    /** {@code struct epoll_event} is packed on x86_64: u32 events, u64 data. */
+    public static final int EPOLL_EVENT_SIZE = 12;
+    private static final int EPOLL_CTL_ADD = 1;
+
+    /** epoll_create1(EPOLL_CLOEXEC); throws on failure. */
+    public static int epollCreate() throws LibcException {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            int fd = (int) EPOLL_CREATE1.invokeExact(cs, O_CLOEXEC);
+            if (fd < 0) throw new LibcException("epoll_create1", "", errno(cs));
+            return fd;
+        } catch (LibcException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** epoll_ctl(EPOLL_CTL_ADD) of {@code fd} for {@code events}, tagged with {@code data}; returns 0 or -errno. */
+    public static int epollAdd(int epfd, int fd, int events, long data) {
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ev = a.allocate(EPOLL_EVENT_SIZE, 8);
+            ev.set(JAVA_INT, 0, events);
+            ev.set(ValueLayout.JAVA_LONG_UNALIGNED, 4, data);
+            int r = (int) EPOLL_CTL.invokeExact(cs, epfd, EPOLL_CTL_ADD, fd, ev);
+            return r < 0 ? -errno(cs) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** epoll_wait(2) into {@code events} ({@link #EPOLL_EVENT_SIZE} bytes each); the ready count or -errno. */
+    public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            int r = (int) EPOLL_WAIT.invokeExact(cs, epfd, events, maxEvents, timeoutMillis);
+            return r < 0 ? -errno(cs) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Large enough a cpu_set_t for 8,192 CPUs (glibc's default covers only 1,024). */
+    private static final int CPU_MASK_BYTES = 1024;
+
+    /** The CPUs the calling thread may run on (sched_getaffinity), ascending. */
+    public static int[] allowedCpus() throws LibcException {
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment mask = a.allocate(CPU_MASK_BYTES, 8);
+            int r = (int) SCHED_GETAFFINITY.invokeExact(cs, 0, (long) CPU_MASK_BYTES, mask);
+            if (r < 0) throw new LibcException("sched_getaffinity", "", errno(cs));
+            int[] cpus = new int[CPU_MASK_BYTES * 8];
+            int n = 0;
+            for (int cpu = 0; cpu < CPU_MASK_BYTES * 8; cpu++) {
+                if ((mask.get(ValueLayout.JAVA_BYTE, cpu >> 3) & (1 << (cpu & 7))) != 0) cpus[n++] = cpu;
+            }
+            return java.util.Arrays.copyOf(cpus, n);
+        } catch (LibcException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Restricts the calling thread to {@code cpus} (sched_setaffinity); returns 0 or -errno. */
+    public static int pinCurrentThread(int[] cpus) {
+        MemorySegment cs = CAPTURE.get();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment mask = a.allocate(CPU_MASK_BYTES, 8);
+            for (int cpu : cpus) {
+                if (cpu < 0 || cpu >= CPU_MASK_BYTES * 8) return -Errno.EINVAL;
+                int at = cpu >> 3;
+                mask.set(ValueLayout.JAVA_BYTE, at, (byte) (mask.get(ValueLayout.JAVA_BYTE, at) | (1 << (cpu & 7))));
+            }
+            int r = (int) SCHED_SETAFFINITY.invokeExact(cs, 0, (long) CPU_MASK_BYTES, mask);
+            return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);
         }

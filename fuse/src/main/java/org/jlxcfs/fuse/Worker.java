@@ -5,13 +5,16 @@ import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * One serving thread: reads requests from its own non-blocking /dev/fuse fd, answers each inline,
- * and waits in poll(2) on that fd and the session's stop eventfd when the queue is empty. Waiting
- * in poll rather than in read is what lets a stop (or a handover) end the loop between two
- * requests, with nothing read and left unanswered.
+ * and waits in epoll on that fd and the session's stop eventfd when the queue is empty. Waiting
+ * there rather than in read is what lets a stop (or a handover) end the loop between two
+ * requests, with nothing read and left unanswered. The FUSE fd is registered EPOLLEXCLUSIVE: all
+ * workers' fds share the connection's one wait queue, and a plain poll would wake every idle
+ * worker for each request (all but one then find nothing), which on a small machine costs more
+ * than serving the request.
  */
 final class Worker implements Runnable {
     private static final System.Logger LOG = System.getLogger("jlxcfs.fuse");
@@ -21,30 +24,43 @@ final class Worker implements Runnable {
     /** Why the loop ended. */
     enum Exit { STOPPED, CONNECTION_ENDED, FAILED }
 
+    private static final long FUSE_EVENT = 0, STOP_EVENT = 1;
+
     private final int fd;
     private final int stopFd;
+    /** CPUs this worker runs on ({@link WorkerPinning}); null: wherever the scheduler likes. */
+    private final int[] cpus;
     private final RequestHandler handler;
     private final FuseSession session;
     volatile Exit exit;
 
-    Worker(int fd, int stopFd, RequestHandler handler, FuseSession session) {
+    Worker(int fd, int stopFd, int[] cpus, RequestHandler handler, FuseSession session) {
         this.fd = fd;
         this.stopFd = stopFd;
+        this.cpus = cpus;
         this.handler = handler;
         this.session = session;
     }
 
     @Override
     public void run() {
+        if (cpus != null) {
+            int r = Libc.pinCurrentThread(cpus);
+            // Not fatal: the worker serves as well, only slower (e.g. a seccomp profile forbids it).
+            if (r < 0) LOG.log(System.Logger.Level.DEBUG, "cannot pin " + Thread.currentThread().getName()
+                    + " to CPUs " + java.util.Arrays.toString(cpus) + ": " + Errno.describe(-r));
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocate(RequestHandler.IN_BUFFER, 4096);
             MemorySegment out = arena.allocate(RequestHandler.OUT_BUFFER, 4096);
-            MemorySegment pollfds = arena.allocate(16, 8);
-            pollfds.set(JAVA_INT, 0, fd);
-            pollfds.set(JAVA_SHORT, 4, Libc.POLLIN);
-            pollfds.set(JAVA_INT, 8, stopFd);
-            pollfds.set(JAVA_SHORT, 12, Libc.POLLIN);
-            exit = loop(in, out, pollfds);
+            MemorySegment events = arena.allocate(2L * Libc.EPOLL_EVENT_SIZE, 8);
+            int epfd = Libc.epollCreate();
+            try {
+                register(epfd);
+                exit = loop(in, out, epfd, events);
+            } finally {
+                Libc.close(epfd);
+            }
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.ERROR, "FUSE worker " + Thread.currentThread().getName() + " failed", t);
             exit = Exit.FAILED;
@@ -53,7 +69,16 @@ final class Worker implements Runnable {
         }
     }
 
-    private Exit loop(MemorySegment in, MemorySegment out, MemorySegment pollfds) {
+    private void register(int epfd) throws LibcException {
+        int r = Libc.epollAdd(epfd, fd, Libc.EPOLLIN | Libc.EPOLLEXCLUSIVE, FUSE_EVENT);
+        if (r == -Errno.EINVAL) r = Libc.epollAdd(epfd, fd, Libc.EPOLLIN, FUSE_EVENT); // kernel before 4.5
+        if (r < 0) throw new LibcException("epoll_ctl", "/dev/fuse fd " + fd, -r);
+        // Not exclusive: a stop must wake every worker.
+        r = Libc.epollAdd(epfd, stopFd, Libc.EPOLLIN, STOP_EVENT);
+        if (r < 0) throw new LibcException("epoll_ctl", "eventfd " + stopFd, -r);
+    }
+
+    private Exit loop(MemorySegment in, MemorySegment out, int epfd, MemorySegment events) {
         while (!session.stopping()) {
             long n = Libc.read(fd, in, in.byteSize());
             if (n > 0) {
@@ -65,7 +90,7 @@ final class Worker implements Runnable {
             int errno = (int) -n;
             switch (errno) {
                 case Errno.EAGAIN -> {
-                    if (!await(pollfds)) return session.stopping() ? Exit.STOPPED : Exit.CONNECTION_ENDED;
+                    if (!await(epfd, events)) return session.stopping() ? Exit.STOPPED : Exit.CONNECTION_ENDED;
                 }
                 case Errno.EINTR, Errno.ENOENT -> { } // interrupted or aborted request: read again
                 case Errno.ENODEV -> {
@@ -82,17 +107,19 @@ final class Worker implements Runnable {
     }
 
     /** Waits for a request or a stop; false when the connection is gone or the session stops. */
-    private boolean await(MemorySegment pollfds) {
+    private boolean await(int epfd, MemorySegment events) {
         while (true) {
-            int r = Libc.poll(pollfds, 2, -1);
-            if (r == -Errno.EINTR) continue;
+            int r = Libc.epollWait(epfd, events, 2, -1);
+            if (r == -Errno.EINTR || r == 0) continue;
             if (r < 0) {
-                LOG.log(System.Logger.Level.ERROR, "poll on /dev/fuse fd " + fd + " failed: " + Errno.describe(-r));
+                LOG.log(System.Logger.Level.ERROR, "epoll_wait for /dev/fuse fd " + fd + " failed: " + Errno.describe(-r));
                 return false;
             }
-            if (pollfds.get(JAVA_SHORT, 14) != 0) return false; // stop eventfd fired
-            // POLLIN: read again. POLLERR: the connection was aborted, and the next read says ENODEV.
-            return (pollfds.get(JAVA_SHORT, 6) & Libc.POLLNVAL) == 0;
+            for (int i = 0; i < r; i++) {
+                if (events.get(JAVA_LONG_UNALIGNED, i * (long) Libc.EPOLL_EVENT_SIZE + 4) == STOP_EVENT) return false;
+            }
+            // EPOLLIN: read again. EPOLLERR: the connection was aborted, and the next read says ENODEV.
+            return true;
         }
     }
 

@@ -84,7 +84,7 @@ public final class ContainerResolver {
             return new Container(pid, 1, ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, pid)));
         }
         Init init = initOf(ns, pid);
-        return new Container(init.pid(), init.pid(), cgroupsOf(init));
+        return new Container(init.pid(), init.pid(), init.startTime(), cgroupsOf(init));
     }
 
     private ContainerCgroups cgroupsOf(Init init) throws IOException {

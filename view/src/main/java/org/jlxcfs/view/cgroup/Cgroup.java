@@ -1,6 +1,7 @@
 package org.jlxcfs.view.cgroup;
 
 import org.jlxcfs.view.host.SysFiles;
+import org.jlxcfs.view.host.Text;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,9 @@ public record Cgroup(Hierarchy hierarchy, String path) {
         String rel = path;
         String root = hierarchy.mountRoot();
         if (!root.equals("/") && (rel.equals(root) || rel.startsWith(root + "/"))) rel = rel.substring(root.length());
-        rel = rel.replaceFirst("^/+", "");
+        int from = 0;
+        while (from < rel.length() && rel.charAt(from) == '/') from++;
+        rel = rel.substring(from);
         return rel.isEmpty() ? hierarchy.mountPoint() : hierarchy.mountPoint().resolve(rel);
     }
 
@@ -94,7 +97,7 @@ public record Cgroup(Hierarchy hierarchy, String path) {
 
     private long parse(String file, String value) throws IOException {
         try {
-            return Long.parseLong(value.split("\\s+")[0]);
+            return Long.parseLong(Text.fields(value)[0]);
         } catch (NumberFormatException e) {
             throw new IOException(directory().resolve(file) + " holds '" + value + "', not a number");
         }

@@ -1,5 +1,7 @@
 package org.jlxcfs.view.cgroup;
 
+import org.jlxcfs.view.host.Text;
+
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Map;
@@ -133,7 +135,7 @@ public final class CpuUsage {
     private static long[] parseNumbers(Cgroup c, String file, String text) throws IOException {
         String s = text.strip();
         if (s.isEmpty()) return new long[0];
-        String[] f = s.split("\\s+");
+        String[] f = Text.fields(s);
         long[] v = new long[f.length];
         for (int i = 0; i < f.length; i++) {
             try {

@@ -1,5 +1,6 @@
 package org.jlxcfs.view.cgroup;
 
+import org.jlxcfs.view.host.Kept;
 import org.jlxcfs.view.host.SysFiles;
 
 import org.jlxcfs.view.Container;
@@ -7,7 +8,7 @@ import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.host.Host;
 
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -43,6 +44,7 @@ public record CpuView(CpuSet cpuset, CpuSet visible, OptionalDouble quota) {
 
     /** The host's online CPUs (sys/devices/system/cpu/online). */
     public static CpuSet hostOnline(Host host) throws IOException {
-        return CpuSet.parse(SysFiles.readString(host.sys().resolve("devices/system/cpu/online")));
+        Path online = host.sys().resolve("devices/system/cpu/online");
+        return Kept.value("online:" + online, () -> CpuSet.parse(SysFiles.readString(online)));
     }
 }

@@ -1,5 +1,8 @@
 package org.jlxcfs.view.cgroup;
 
+import org.jlxcfs.view.host.Kept;
+import org.jlxcfs.view.host.Text;
+
 import java.io.IOException;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -13,29 +16,15 @@ import java.util.OptionalLong;
 public final class Limits {
     private Limits() {}
 
-    /**
-     * Limits change rarely and each costs a read per ancestor, while a container's files are read
-     * thousands of times a second: an answer is kept for this long per cgroup (usage never is).
-     */
-    static final long KEEP_NANOS = Long.getLong("jlxcfs.limits.keepMillis", 1000) * 1_000_000L;
-    private static final int KEPT_MAX = 16_384;
-    private record Kept(Object value, long at) {}
-    private static final java.util.concurrent.ConcurrentHashMap<String, Kept> KEPT = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private interface Reading<T> {
-        T read() throws IOException;
+    /** Limits change rarely and each costs a read per ancestor: an answer is kept a second per cgroup. */
+    private static <T> T kept(String kind, Cgroup cgroup, Kept.Reading<T> reading) throws IOException {
+        return Kept.value(kind + cgroup.directory(), reading);
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> T kept(String kind, Cgroup cgroup, Reading<T> reading) throws IOException {
-        String key = kind + cgroup.directory();
-        long now = System.nanoTime();
-        Kept k = KEPT.get(key);
-        if (k != null && now - k.at() < KEEP_NANOS) return (T) k.value();
-        T value = reading.read();
-        if (KEPT.size() > KEPT_MAX) KEPT.clear();
-        KEPT.put(key, new Kept(value, now));
-        return value;
+    /** v1 memory.swappiness is 0: the cgroup's own reclaim never swaps (v2 has no such setting). */
+    public static boolean swappinessOff(Cgroup memory) throws IOException {
+        if (memory.hierarchy().v2()) return false;
+        return kept("w:", memory, () -> memory.readCounter("memory.swappiness").orElse(60) == 0);
     }
 
     /** Memory limit in bytes (v2 memory.max, v1 memory.limit_in_bytes); empty when unlimited. */
@@ -69,7 +58,7 @@ public final class Limits {
         if (c.hierarchy().v2()) {
             Optional<String> max = c.read("cpu.max");
             if (max.isEmpty()) return -1;
-            String[] f = max.get().split("\\s+");
+            String[] f = Text.fields(max.get());
             if (f[0].equals("max") || f.length < 2) return -1;
             return ratio(c, "cpu.max", f[0], f[1]);
         }

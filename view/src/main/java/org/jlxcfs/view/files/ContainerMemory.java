@@ -3,6 +3,7 @@ package org.jlxcfs.view.files;
 import org.jlxcfs.view.Container;
 import org.jlxcfs.view.cgroup.Cgroup;
 import org.jlxcfs.view.cgroup.Limits;
+import org.jlxcfs.view.host.Text;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -85,9 +86,7 @@ public final class ContainerMemory {
         if (!cg.exists(current)) return SwapInputs.NONE;
         OptionalLong limit = Limits.swap(cg);
         long used = Math.max(0, cg.readCounter(current).orElse(0));
-        // v2 has no per-cgroup swappiness; on v1 0 means the cgroup's own reclaim never swaps.
-        boolean off = !v2 && cg.readCounter("memory.swappiness").orElse(60) == 0;
-        return new SwapInputs(true, limit, used, off);
+        return new SwapInputs(true, limit, used, Limits.swappinessOff(cg));
     }
 
     /** "Label:   value kB" lines of a meminfo file, label → value; unparsable lines are skipped. */
@@ -96,7 +95,8 @@ public final class ContainerMemory {
         for (String line : text.split("\n")) {
             int colon = line.indexOf(':');
             if (colon <= 0) continue;
-            String[] f = line.substring(colon + 1).trim().split("\\s+");
+            String[] f = Text.fields(line.substring(colon + 1));
+            if (f.length == 0) continue;
             try {
                 values.put(line.substring(0, colon), Long.parseLong(f[0]));
             } catch (NumberFormatException e) {

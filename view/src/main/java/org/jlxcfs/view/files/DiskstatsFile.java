@@ -4,6 +4,7 @@ import org.jlxcfs.view.Container;
 import org.jlxcfs.view.VirtualFile;
 import org.jlxcfs.view.cgroup.Cgroup;
 import org.jlxcfs.view.host.Host;
+import org.jlxcfs.view.host.Text;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -64,7 +65,7 @@ public final class DiskstatsFile implements VirtualFile {
         if (stats == null) return host.procFile("diskstats");
         StringBuilder out = new StringBuilder();
         for (String line : host.procLines("diskstats")) {
-            String[] f = line.trim().split("\\s+");
+            String[] f = Text.fields(line);
             if (f.length < 3) continue;
             long[] v = stats.get(f[0] + ":" + f[1]);
             if (v == null || allZero(v)) continue;
@@ -89,7 +90,7 @@ public final class DiskstatsFile implements VirtualFile {
         Optional<String> text = cg.read("io.stat");
         if (text.isEmpty()) return stats;
         for (String line : text.get().split("\n")) {
-            String[] f = line.trim().split("\\s+");
+            String[] f = Text.fields(line);
             if (f.length < 2 || f[0].indexOf(':') < 0) continue;
             long[] v = new long[VALUES];
             for (int i = 1; i < f.length; i++) {
@@ -177,7 +178,7 @@ public final class DiskstatsFile implements VirtualFile {
         Optional<String> text = cg.read(file);
         if (text.isEmpty()) return values;
         for (String line : text.get().split("\n")) {
-            String[] f = line.trim().split("\\s+");
+            String[] f = Text.fields(line);
             if (f.length != 3 || f[0].indexOf(':') < 0) continue;
             int type = switch (f[1]) {
                 case "Read" -> READ;

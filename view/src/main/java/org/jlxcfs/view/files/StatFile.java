@@ -7,7 +7,7 @@ import org.jlxcfs.view.cgroup.Cgroup;
 import org.jlxcfs.view.cgroup.CgroupTasks;
 import org.jlxcfs.view.cgroup.CpuUsage;
 import org.jlxcfs.view.host.Host;
-import org.jlxcfs.view.host.ProcessInfo;
+import org.jlxcfs.view.host.Text;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -191,7 +191,7 @@ public final class StatFile implements VirtualFile {
     private long idle(double capacity, long busyTicks, Cgroup acct, Container container) throws IOException {
         long start;
         try {
-            start = Math.max(0, ProcessInfo.startTime(host, container.initPid()));
+            start = Math.max(0, container.initStart(host));
         } catch (IOException | RuntimeException e) {
             start = 0;
         }
@@ -219,7 +219,7 @@ public final class StatFile implements VirtualFile {
         Map<Integer, long[]> rows = new HashMap<>();
         for (String line : lines) {
             if (!line.startsWith("cpu") || line.startsWith("cpu ")) continue;
-            String[] f = line.trim().split("\\s+");
+            String[] f = Text.fields(line);
             try {
                 int id = Integer.parseInt(f[0].substring(3));
                 long[] v = new long[COLUMNS];

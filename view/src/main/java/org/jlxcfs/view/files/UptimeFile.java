@@ -6,7 +6,7 @@ import org.jlxcfs.view.VirtualFile;
 import org.jlxcfs.view.cgroup.Cgroup;
 import org.jlxcfs.view.cgroup.CpuUsage;
 import org.jlxcfs.view.host.Host;
-import org.jlxcfs.view.host.ProcessInfo;
+import org.jlxcfs.view.host.Text;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -50,11 +50,11 @@ public final class UptimeFile implements VirtualFile {
         if (container.initPid() <= 1) return hostFile;
         long start;
         try {
-            start = ProcessInfo.startTime(host, container.initPid());
+            start = container.initStart(host);
         } catch (IOException | RuntimeException e) {
             return hostFile;
         }
-        String[] hostFields = new String(hostFile, StandardCharsets.UTF_8).trim().split("\\s+");
+        String[] hostFields = Text.fields(new String(hostFile, StandardCharsets.UTF_8));
         long hostUptime, hostIdle;
         try {
             hostUptime = Math.round(Double.parseDouble(hostFields[0]) * Host.CLOCK_TICKS);

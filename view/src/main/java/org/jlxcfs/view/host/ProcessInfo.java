@@ -55,7 +55,8 @@ public final class ProcessInfo {
 
     /** The pid in the process's own (innermost) pid namespace: last value of NSpid:. */
     public static int innermostPid(Host host, int pid) throws IOException {
-        String[] ids = statusField(host, pid, "NSpid:").trim().split("\\s+");
+        String[] ids = Text.fields(statusField(host, pid, "NSpid:"));
+        if (ids.length == 0) throw new IOException(host.proc().resolve(pid + "/status") + " has an empty NSpid: line");
         return Integer.parseInt(ids[ids.length - 1]);
     }
 
