@@ -6,28 +6,29 @@ import org.jlxcfs.fuse.FuseError;
 import org.jlxcfs.fuse.tree.ChildFilter;
 import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.ViewOptions;
-import org.jlxcfs.view.cgroup.CpuView;
+import org.jlxcfs.view.files.ShownCpus;
 import org.jlxcfs.view.host.Host;
 import org.jlxcfs.view.host.ProcessInfo;
 
 import java.io.IOException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
- * Shows a container only the {@code cpuN} directories of sys/devices/system/cpu for the CPUs it
- * is shown (N below its CPU count, as online, cpuinfo and stat number them); every other entry
- * is the host's. The kernel asks on every lookup and listing through the directory, so each
- * reader's count is kept for a second.
+ * The {@code cpuN} directories of sys/devices/system/cpu a container is shown, numbered as
+ * online, cpuinfo and stat number its CPUs: cpu0..cpu(n-1), each served from the host directory
+ * of the CPU behind it (a container on host CPUs 4-5 reads the host's cpu4 as its cpu0). A
+ * container shown every online host CPU sees the host's directory as it is. Every other entry is
+ * the host's. The kernel asks on every lookup and listing through the directory, so each
+ * reader's answer is kept for a second.
  */
 final class CpuDirectoryFilter implements ChildFilter {
-    private static final Pattern CPU_DIR = Pattern.compile("cpu(\\d+)");
     private static final long KEEP_NANOS = 1_000_000_000L;
 
     private final ContainerResolver resolver;
     private final Host host;
     private final ViewOptions options;
-    private final ConcurrentHashMap<Integer, long[]> counts = new ConcurrentHashMap<>();
+    private record Kept(ShownCpus cpus, long at) {}
+    private final ConcurrentHashMap<Integer, Kept> shown = new ConcurrentHashMap<>();
 
     CpuDirectoryFilter(ContainerResolver resolver, Host host, ViewOptions options) {
         this.resolver = resolver;
@@ -37,20 +38,41 @@ final class CpuDirectoryFilter implements ChildFilter {
 
     @Override
     public boolean visible(Caller caller, String name) throws FuseError {
-        var m = CPU_DIR.matcher(name);
-        if (!m.matches()) return true;
-        return Integer.parseInt(m.group(1)) < count(caller.pid());
+        int n = cpuNumber(name);
+        if (n < 0) return true;
+        ShownCpus cpus = shown(caller.pid());
+        return cpus.identity() || n < cpus.count();
     }
 
-    private int count(int pid) throws FuseError {
+    @Override
+    public String hostName(Caller caller, String name) throws FuseError {
+        int n = cpuNumber(name);
+        if (n < 0) return name;
+        ShownCpus cpus = shown(caller.pid());
+        return cpus.identity() || n >= cpus.count() ? name : "cpu" + cpus.hostId(n);
+    }
+
+    /** N of a {@code cpuN} name; -1 for any other name (cpufreq, cpuidle, online...). */
+    static int cpuNumber(String name) {
+        if (!name.startsWith("cpu") || name.length() == 3 || name.length() > 12) return -1;
+        int n = 0;
+        for (int i = 3; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < '0' || c > '9') return -1;
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+
+    private ShownCpus shown(int pid) throws FuseError {
         long now = System.nanoTime();
-        long[] cached = counts.get(pid);
-        if (cached != null && now - cached[1] < KEEP_NANOS) return (int) cached[0];
+        Kept kept = shown.get(pid);
+        if (kept != null && now - kept.at() < KEEP_NANOS) return kept.cpus();
         try {
-            int n = CpuView.of(resolver.resolve(pid), host, options).count();
-            if (counts.size() > 4096) counts.clear(); // readers come and go; this only bounds the map
-            counts.put(pid, new long[] {n, now});
-            return n;
+            ShownCpus cpus = ShownCpus.of(resolver.resolve(pid), host, options);
+            if (shown.size() > 4096) shown.clear(); // readers come and go; this only bounds the map
+            shown.put(pid, new Kept(cpus, now));
+            return cpus;
         } catch (ProcessInfo.GoneException e) {
             throw FuseError.of(Errno.ESRCH);
         } catch (IOException | RuntimeException e) {

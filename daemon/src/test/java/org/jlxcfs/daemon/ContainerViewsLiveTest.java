@@ -39,6 +39,7 @@ class ContainerViewsLiveTest {
             daemon.awaitExit(java.time.Duration.ofSeconds(20));
             daemon.close();
         }
+        Run.deleteTree(tmp);
     }
 
     private static String inside(LiveContainer c, String script) {
@@ -85,6 +86,15 @@ class ContainerViewsLiveTest {
             try (LiveContainer c = new LiveContainer(0, 0, "1").start(daemon.mountPoint)) {
                 assertThat(inside(c, "python3 -c 'import os; print(os.cpu_count())'").strip()).isEqualTo("1");
                 assertThat(inside(c, "grep ^processor /proc/cpuinfo")).isEqualTo("processor\t: 0\n");
+                // its cpu0 is the host's cpu1: topology and links come from there
+                String cpuDir = daemon.mountPoint + "/sys/devices/system/cpu";
+                assertThat(inside(c, "ls " + cpuDir + " | grep -E '^cpu[0-9]+$'")).isEqualTo("cpu0\n");
+                Path hostCpu1 = Path.of("/sys/devices/system/cpu/cpu1");
+                assertThat(inside(c, "cat " + cpuDir + "/cpu0/topology/thread_siblings_list " + cpuDir + "/cpu0/topology/core_id"))
+                        .isEqualTo(Files.readString(hostCpu1.resolve("topology/thread_siblings_list"))
+                                + Files.readString(hostCpu1.resolve("topology/core_id")));
+                assertThat(inside(c, "readlink " + cpuDir + "/cpu0/subsystem").strip())
+                        .isEqualTo(Files.readSymbolicLink(hostCpu1.resolve("subsystem")).toString());
             }
             try (LiveContainer c = new LiveContainer(0, 1.5, null).start(daemon.mountPoint)) {
                 assertThat(inside(c, "python3 -c 'import os; print(os.cpu_count())'").strip()).isEqualTo("2");

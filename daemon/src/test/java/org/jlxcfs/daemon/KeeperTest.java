@@ -42,6 +42,7 @@ class KeeperTest {
             daemon.close();
         }
         DaemonProcess.killKeeper(socket);
+        Run.deleteTree(tmp);
     }
 
     private DaemonProcess serving() throws Exception {

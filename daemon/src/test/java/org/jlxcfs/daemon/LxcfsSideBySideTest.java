@@ -72,6 +72,7 @@ class LxcfsSideBySideTest {
             lxcfs.waitFor();
         }
         if (lxcfsMount != null && MountTable.at(lxcfsMount).isPresent()) Run.cmd(T, "umount", "-l", lxcfsMount.toString());
+        Run.deleteTree(tmp);
         System.out.println("| file | field | LXCFS 5.0.3 | jlxcfs | verdict |\n|---|---|---|---|---|\n" + String.join("\n", table));
     }
 

@@ -67,6 +67,7 @@ class PodmanLiveTest {
             daemon.awaitExit(Duration.ofSeconds(20));
             daemon.close();
         }
+        Run.deleteTree(tmp);
     }
 
     private static List<String> run(String... limits) {

@@ -49,6 +49,7 @@ class RemountTest {
         for (Path m : List.of(tmp.resolve("mnt"), tmp.resolve("lxcfs"))) {
             while (MountTable.at(m).isPresent()) Run.cmd(T, "umount", "-l", m.toString());
         }
+        Run.deleteTree(tmp);
     }
 
     private DaemonProcess daemon(String... extra) throws Exception {

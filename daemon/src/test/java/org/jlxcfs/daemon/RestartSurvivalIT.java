@@ -52,6 +52,7 @@ class RestartSurvivalIT {
         for (DaemonProcess d : daemons) d.close();
         DaemonProcess.killKeeper(socket);
         if (MountTable.at(mnt).isPresent()) Run.cmd(Duration.ofSeconds(10), "umount", "-l", mnt.toString());
+        Run.deleteTree(tmp);
     }
 
     private DaemonProcess daemon(List<String> command) throws Exception {

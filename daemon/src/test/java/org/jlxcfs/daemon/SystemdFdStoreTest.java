@@ -48,6 +48,7 @@ class SystemdFdStoreTest {
             if (tmp != null && MountTable.at(tmp.resolve("mnt")).isPresent()) {
                 Run.cmd(Duration.ofSeconds(10), "umount", "-l", tmp.resolve("mnt").toString());
             }
+            Run.deleteTree(tmp);
         }
     }
 

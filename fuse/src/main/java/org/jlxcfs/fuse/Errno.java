@@ -8,7 +8,7 @@ public final class Errno {
             ENOMEM = 12, EACCES = 13, EBUSY = 16, EEXIST = 17, ENODEV = 19, ENOTDIR = 20, EISDIR = 21,
             EINVAL = 22, ENOSPC = 28, EROFS = 30, ERANGE = 34, ENOSYS = 38, ENOTEMPTY = 39,
             ENODATA = 61, EPROTO = 71, EOPNOTSUPP = 95, ECONNABORTED = 103, ENOTCONN = 107,
-            ESRCH = 3, ENAMETOOLONG = 36;
+            ESRCH = 3, ENAMETOOLONG = 36, ELOOP = 40;
 
     /** "ENOENT (No such file or directory)" style text, for log lines and exception messages. */
     public static String describe(int errno) {

@@ -27,6 +27,11 @@ public interface FuseFileSystem {
      */
     int read(Caller caller, long node, long fh, long offset, int size, MemorySegment dst) throws FuseError;
 
+    /** The target of a symbolic link; EINVAL for anything else, as readlink(2) says. */
+    default byte[] readlink(Caller caller, long node) throws FuseError {
+        throw FuseError.of(Errno.EINVAL);
+    }
+
     /** The kernel is done with a handle. Called with no caller (pid 0); must not fail. */
     default void release(long node, long fh) {}
 

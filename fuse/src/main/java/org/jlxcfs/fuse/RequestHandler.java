@@ -173,8 +173,12 @@ public final class RequestHandler {
                 fs.access(caller, node, mask);
                 return header(out, unique, OUT_HEADER);
             }
-            case Opcode.READLINK:
-                throw FuseError.of(Errno.EINVAL); // the tree has no symlinks
+            case Opcode.READLINK: {
+                byte[] target = fs.readlink(caller, node);
+                if (target.length > MAX_READ) throw FuseError.of(Errno.ENAMETOOLONG);
+                MemorySegment.copy(target, 0, out, JAVA_BYTE, OUT_HEADER, target.length);
+                return header(out, unique, OUT_HEADER + target.length);
+            }
             case Opcode.INTERRUPT:
                 // Requests are answered inline in microseconds; there is never anything to interrupt.
             case Opcode.NOTIFY_REPLY:

@@ -16,4 +16,14 @@ import org.jlxcfs.fuse.FuseError;
 @FunctionalInterface
 public interface ChildFilter {
     boolean visible(Caller caller, String name) throws FuseError;
+
+    /**
+     * The host entry whose content the caller is served under the visible child {@code name}:
+     * the same name unless the caller's names differ from the host's (a container's cpu0 may be
+     * the host's cpu5). Files and links under it are read from the mapped entry; the tree's
+     * shape (which names exist below it) stays the host's entry of the same name.
+     */
+    default String hostName(Caller caller, String name) throws FuseError {
+        return name;
+    }
 }

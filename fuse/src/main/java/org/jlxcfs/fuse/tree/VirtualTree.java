@@ -57,7 +57,7 @@ public final class VirtualTree implements FuseFileSystem {
     /** Per-open renderings, so reads at an offset continue the rendering made at offset 0. */
     private final ConcurrentHashMap<Long, byte[]> renderings = new ConcurrentHashMap<>();
 
-    private sealed interface Node permits Dir, File {
+    private sealed interface Node permits Dir, File, Link {
         long id();
         Entry entry();
     }
@@ -69,6 +69,9 @@ public final class VirtualTree implements FuseFileSystem {
                        Entry entry) implements Node {}
 
     private record File(long id, Content content, Entry entry) implements Node {}
+
+    /** A symbolic link of a mirrored host directory; its target is read from the host at each READLINK. */
+    private record Link(long id, HostEntry host, Entry entry) implements Node {}
 
     private VirtualTree(Map<Long, Node> nodes) {
         this.nodes = nodes;
@@ -142,9 +145,12 @@ public final class VirtualTree implements FuseFileSystem {
          * hold. The walk follows no symlinks, goes at most {@code MIRROR_DEPTH} (6) levels down and
          * skips what it cannot read (an unreadable host directory gives an empty one). Regular
          * files keep the host's mode without write bits and are read from the host at each read
-         * from offset 0, like {@link Content.Rendered}; directories are 0555. Symlinks, devices,
-         * fifos and sockets are left out, since the tree answers no READLINK: sysfs's cpuN/node0,
-         * cpuN/subsystem and cpuN/cpufreq (a link to cpufreq/policyN, which is served) are missing.
+         * from offset 0, like {@link Content.Rendered}; directories are 0555; symlinks (sysfs's
+         * cpuN/subsystem, cpuN/node0, cpuN/cpufreq) are links whose target is the host link's,
+         * read at each READLINK. Devices, fifos and sockets are left out.
+         *
+         * <p>What is under a direct child is read from the host entry {@link ChildFilter#hostName}
+         * names for the caller, so a container's cpu0 can be the host's cpu5.
          *
          * <p>{@link #file} and {@link #dir} at paths inside the mirror override the host entry of
          * the same name (a file replaces a host directory with everything in it). Mirrors may not
@@ -175,9 +181,10 @@ public final class VirtualTree implements FuseFileSystem {
             long now = Instant.now().getEpochSecond();
             TreeMap<String, Content> allFiles = new TreeMap<>(files);
             TreeMap<String, Boolean> allDirs = new TreeMap<>(dirs);
+            TreeMap<String, HostLink> allLinks = new TreeMap<>();
             Map<String, ChildFilter> filters = new HashMap<>();
             for (Map.Entry<String, Mirror> m : mirrors.entrySet()) {
-                walk(m.getKey(), m.getValue().host(), allFiles, allDirs);
+                walk(m.getKey(), m.getValue(), allFiles, allDirs, allLinks);
                 if (m.getValue().filter() != null) filters.put(m.getKey(), m.getValue().filter());
             }
             Map<Long, Node> nodes = new HashMap<>();
@@ -185,6 +192,7 @@ public final class VirtualTree implements FuseFileSystem {
             Map<String, List<String>> childrenOf = new TreeMap<>();
             for (String p : allDirs.keySet()) if (!p.isEmpty()) childrenOf.computeIfAbsent(parentOf(p), k -> new ArrayList<>()).add(p);
             for (String p : allFiles.keySet()) childrenOf.computeIfAbsent(parentOf(p), k -> new ArrayList<>()).add(p);
+            for (String p : allLinks.keySet()) childrenOf.computeIfAbsent(parentOf(p), k -> new ArrayList<>()).add(p);
             for (Map.Entry<String, Content> f : allFiles.entrySet()) {
                 long id = claim(paths, f.getKey());
                 long size = f.getValue() instanceof Content.Fixed(byte[] bytes) ? bytes.length : 0;
@@ -193,6 +201,11 @@ public final class VirtualTree implements FuseFileSystem {
                 // filter may hide from some of them must be asked again each time.
                 long t = filters.containsKey(parentOf(f.getKey())) ? 0 : ttlNanos;
                 nodes.put(id, new File(id, f.getValue(), new Entry(new Attr(id, size, Attr.S_IFREG | mode, 1, 0, 0, now), t, t)));
+            }
+            for (Map.Entry<String, HostLink> l : allLinks.entrySet()) {
+                long id = claim(paths, l.getKey());
+                long t = filters.containsKey(parentOf(l.getKey())) ? 0 : ttlNanos;
+                nodes.put(id, new Link(id, l.getValue().at(), new Entry(new Attr(id, l.getValue().size(), Attr.S_IFLNK | 0777, 1, 0, 0, now), t, t)));
             }
             // Directories deepest first, so each one's children exist when it is built.
             List<String> dirList = new ArrayList<>(allDirs.keySet());
@@ -224,9 +237,11 @@ public final class VirtualTree implements FuseFileSystem {
          * Adds what is under {@code host} to {@code allFiles} and {@code allDirs} at {@code path},
          * except where {@link #file} or {@link #dir} put something of the same path.
          */
-        private void walk(String path, Path host, TreeMap<String, Content> allFiles, TreeMap<String, Boolean> allDirs) {
+        private void walk(String path, Mirror mirror, TreeMap<String, Content> allFiles, TreeMap<String, Boolean> allDirs,
+                          TreeMap<String, HostLink> allLinks) {
+            Path host = mirror.host();
             try {
-                // no FOLLOW_LINKS: symlinks arrive at visitFile as links and are left out
+                // no FOLLOW_LINKS: symlinks arrive at visitFile as links
                 Files.walkFileTree(host, EnumSet.noneOf(FileVisitOption.class), MIRROR_DEPTH, new SimpleFileVisitor<>() {
                     @Override
                     public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
@@ -239,15 +254,21 @@ public final class VirtualTree implements FuseFileSystem {
                     @Override
                     public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                         // directories show up here only at the depth limit, where they are left out
-                        if (!attrs.isRegularFile()) return FileVisitResult.CONTINUE;
+                        if (!attrs.isRegularFile() && !attrs.isSymbolicLink()) return FileVisitResult.CONTINUE;
                         String p = treePath(path, host, file);
                         if (files.containsKey(p) || dirs.containsKey(p)) return FileVisitResult.CONTINUE;
+                        HostEntry at = new HostEntry(host, host.relativize(file).toString(), mirror.filter());
                         try {
+                            if (attrs.isSymbolicLink()) {
+                                byte[] target = Files.readSymbolicLink(file).toString().getBytes(StandardCharsets.UTF_8);
+                                allLinks.put(p, new HostLink(at, target.length));
+                                return FileVisitResult.CONTINUE;
+                            }
                             int mode = 0;
                             for (PosixFilePermission perm : Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS)) {
                                 mode |= 0400 >> perm.ordinal(); // OWNER_READ, OWNER_WRITE, ... OTHERS_EXECUTE
                             }
-                            allFiles.put(p, new HostFile(file, mode & 0555));
+                            allFiles.put(p, new HostFile(at, mode & 0555));
                         } catch (IOException | UnsupportedOperationException _) {
                             // gone or unreadable since it was listed: left out like any unreadable entry
                         }
@@ -301,10 +322,27 @@ public final class VirtualTree implements FuseFileSystem {
     /** How deep the host directory of a mirror is walked (sysfs's cpuN/cpuidle/stateN/s2idle/usage is 5). */
     static final int MIRROR_DEPTH = 6;
 
+    /**
+     * An entry of a mirrored host directory: {@code relative} to the mirror's host directory
+     * {@code root}, whose first component {@code filter} may map to another host entry per caller.
+     */
+    private record HostEntry(Path root, String relative, ChildFilter filter) {
+        Path path(Caller caller) throws FuseError {
+            if (filter == null) return root.resolve(relative);
+            int slash = relative.indexOf('/');
+            String child = slash < 0 ? relative : relative.substring(0, slash);
+            String hostChild = filter.hostName(caller, child);
+            return root.resolve(slash < 0 ? hostChild : hostChild + relative.substring(slash));
+        }
+    }
+
+    private record HostLink(HostEntry at, long size) {}
+
     /** A regular file of a mirrored host directory, read afresh at each read from offset 0. */
-    private record HostFile(Path path, int mode) implements Content.Rendered {
+    private record HostFile(HostEntry at, int mode) implements Content.Rendered {
         @Override
         public byte[] render(Caller caller) throws FuseError {
+            Path path = at.path(caller);
             try {
                 return Files.readAllBytes(path);
             } catch (IOException e) {
@@ -361,18 +399,25 @@ public final class VirtualTree implements FuseFileSystem {
                 d.entry().entryTtlNanos(), d.entry().attrTtlNanos());
     }
 
+    /** Not a regular file: EISDIR for a directory, ELOOP for a link (the kernel follows links itself). */
+    private File file(long id) throws FuseError {
+        return switch (node(id)) {
+            case File f -> f;
+            case Dir _ -> throw FuseError.of(Errno.EISDIR);
+            case Link _ -> throw FuseError.of(Errno.ELOOP);
+        };
+    }
+
     @Override
     public Opened open(Caller caller, long node, int flags) throws FuseError {
-        Node n = node(node);
-        if (!(n instanceof File f)) throw FuseError.of(Errno.EISDIR);
+        File f = file(node);
         if (f.content() instanceof Content.Fixed) return new Opened(0, Opened.KEEP_CACHE);
         return new Opened(epoch | Integer.toUnsignedLong(nextHandle.incrementAndGet()), Opened.DIRECT_IO);
     }
 
     @Override
     public int read(Caller caller, long node, long fh, long offset, int size, MemorySegment dst) throws FuseError {
-        Node n = node(node);
-        if (!(n instanceof File f)) throw FuseError.of(Errno.EISDIR);
+        File f = file(node);
         byte[] bytes;
         if (f.content() instanceof Content.Fixed(byte[] fixed)) {
             bytes = fixed;
@@ -388,6 +433,19 @@ public final class VirtualTree implements FuseFileSystem {
         int n2 = (int) Math.min(size, bytes.length - offset);
         MemorySegment.copy(bytes, (int) offset, dst, JAVA_BYTE, 0, n2);
         return n2;
+    }
+
+    @Override
+    public byte[] readlink(Caller caller, long node) throws FuseError {
+        if (!(node(node) instanceof Link l)) throw FuseError.of(Errno.EINVAL);
+        Path path = l.host().path(caller);
+        try {
+            return Files.readSymbolicLink(path).toString().getBytes(StandardCharsets.UTF_8);
+        } catch (java.nio.file.NotLinkException e) {
+            throw FuseError.of(Errno.EINVAL, path + " is no longer a symbolic link");
+        } catch (IOException e) {
+            throw FuseError.of(errnoOf(e), "reading the link " + path + ": " + e.getMessage());
+        }
     }
 
     @Override

@@ -1,9 +1,16 @@
 package org.jlxcfs.fuse.testing;
 
+import org.jlxcfs.fuse.MountTable;
+
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -64,6 +71,29 @@ public final class Run {
     public static void kill(Process p) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
+    }
+
+    /**
+     * Removes a test's temp directory and everything in it, unless something is still mounted
+     * inside (then it is left, with a line saying so: deleting through a mount would empty the
+     * mounted filesystem). Never fails a test.
+     */
+    public static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        try {
+            String prefix = dir.toRealPath() + "/";
+            for (MountTable.Mount m : MountTable.read()) {
+                if ((m.mountPoint() + "/").startsWith(prefix)) {
+                    System.err.println("leaving " + dir + ": " + m.mountPoint() + " is still mounted");
+                    return;
+                }
+            }
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("could not remove " + dir + ": " + e);
+        }
     }
 
     private static CompletableFuture<String> drain(InputStream in) {

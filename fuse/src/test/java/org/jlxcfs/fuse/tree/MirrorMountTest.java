@@ -1,5 +1,6 @@
 package org.jlxcfs.fuse.tree;
 
+import org.jlxcfs.fuse.Caller;
 import org.jlxcfs.fuse.FuseConfig;
 import org.jlxcfs.fuse.FuseSession;
 import org.jlxcfs.fuse.MountTable;
@@ -23,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A mirror of a fake sysfs cpu directory on a real FUSE mount, read by root and by uid 1234, who
- * is shown cpu0 and cpu1 only. The tree caches for a minute, so only the zero cache time of the
+ * is shown cpu0 and cpu1 only, served from the host's cpu14 and cpu15. The tree caches for a minute, so only the zero cache time of the
  * filtered entries keeps one reader's lookups from serving the other.
  */
 @RequiresRootAndFuse
@@ -46,9 +47,19 @@ class MirrorMountTest {
             Files.writeString(fake.resolve("cpu" + i + "/topology/core_id"), i + "\n");
         }
         Files.writeString(fake.resolve("possible"), "0-15\n");
-        Files.createSymbolicLink(fake.resolve("cpu0/node0"), Path.of("../cpu1"));
-        ChildFilter firstTwoForUid1234 =
-                (c, name) -> c.uid() != 1234 || !name.matches("cpu[0-9]+") || Integer.parseInt(name.substring(3)) < 2;
+        Files.createSymbolicLink(fake.resolve("cpu0/node0"), Path.of("../../node/node0"));
+        Files.createSymbolicLink(fake.resolve("cpu14/node0"), Path.of("../../node/node1"));
+        ChildFilter firstTwoForUid1234 = new ChildFilter() {
+            @Override
+            public boolean visible(Caller c, String name) {
+                return c.uid() != 1234 || !name.matches("cpu[0-9]+") || Integer.parseInt(name.substring(3)) < 2;
+            }
+
+            @Override
+            public String hostName(Caller c, String name) {
+                return c.uid() == 1234 && name.matches("cpu[0-9]+") ? "cpu" + (14 + Integer.parseInt(name.substring(3))) : name;
+            }
+        };
         VirtualTree tree = VirtualTree.builder()
                 .cacheFor(Duration.ofSeconds(60))
                 .mirror("sys/devices/system/cpu", fake, firstTwoForUid1234)
@@ -83,7 +94,7 @@ class MirrorMountTest {
                 .isEqualTo("cpu0\ncpu1\nonline\npossible\n");
         assertThat(Run.cmd(T, c, "ls", cpu.toString()).requireSuccess().out()).as("root again, after the user's listing")
                 .isEqualTo(every + "\nonline\npossible\n");
-        assertThat(Run.cmd(T, "ls", cpu + "/cpu0").requireSuccess().out()).as("no symlink").isEqualTo("topology\n");
+        assertThat(Run.cmd(T, "ls", cpu + "/cpu0").requireSuccess().out()).isEqualTo("node0\ntopology\n");
         assertThat(Run.cmd(T, "stat", "-c", "%a %h", cpu.toString()).requireSuccess().out()).isEqualTo("555 18\n");
         assertThat(Run.cmd(T, asUser("stat", "-c", "%a %h", cpu.toString())).requireSuccess().out()).isEqualTo("555 4\n");
     }
@@ -93,9 +104,25 @@ class MirrorMountTest {
         assertThat(Run.cmd(T, "cat", cpu + "/cpu3/topology/core_id", cpu + "/possible").requireSuccess().out())
                 .isEqualTo("3\n0-15\n");
         assertThat(Run.cmd(T, asUser("cat", cpu + "/cpu1/topology/core_id", cpu + "/online")).requireSuccess().out())
-                .isEqualTo("1\n0-1\n");
+                .as("the user's cpu1 is the host's cpu15").isEqualTo("15\n0-1\n");
         assertThat(Run.cmd(T, "stat", "-c", "%a %s", cpu + "/possible").requireSuccess().out()).isEqualTo("444 0\n");
         assertThat(Run.cmd(T, "sh", "-c", "echo x > " + cpu + "/possible").err()).contains("Read-only file system");
+    }
+
+    @Test
+    void eachReaderReadsTheHostCpuBehindItsOwnAndItsLinks() {
+        assertThat(Run.cmd(T, "cat", cpu + "/cpu1/topology/core_id").requireSuccess().out()).isEqualTo("1\n");
+        assertThat(Run.cmd(T, asUser("cat", cpu + "/cpu0/topology/core_id", cpu + "/cpu1/topology/core_id"))
+                .requireSuccess().out()).isEqualTo("14\n15\n");
+        assertThat(Run.cmd(T, "stat", "-c", "%F", cpu + "/cpu0/node0").requireSuccess().out()).isEqualTo("symbolic link\n");
+        assertThat(Run.cmd(T, "readlink", cpu + "/cpu0/node0").requireSuccess().out()).isEqualTo("../../node/node0\n");
+        assertThat(Run.cmd(T, asUser("readlink", cpu + "/cpu0/node0")).requireSuccess().out()).isEqualTo("../../node/node1\n");
+        assertThat(Run.cmd(T, "readlink", cpu + "/cpu0/node0").requireSuccess().out()).as("root again")
+                .isEqualTo("../../node/node0\n");
+        Run.Result notALink = Run.cmd(T, "readlink", "-v", cpu + "/possible");
+        assertThat(notALink.exit()).isNotZero();
+        assertThat(notALink.err()).contains("Invalid argument");
+        assertThat(Run.cmd(T, "sh", "-c", "ln -s x " + cpu + "/cpu0/new").err()).contains("Read-only file system");
     }
 
     @Test

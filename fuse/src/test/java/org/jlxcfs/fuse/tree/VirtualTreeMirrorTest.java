@@ -154,7 +154,7 @@ class VirtualTreeMirrorTest {
     }
 
     @Test
-    void mirroredEntriesAreReadOnlyCopiesOfTheHostsAndSymlinksAndTooDeepEntriesAreLeftOut() throws Exception {
+    void mirroredEntriesAreReadOnlyCopiesOfTheHostsAndTooDeepEntriesAreLeftOut() throws Exception {
         VirtualTree t = tree();
         Attr online = t.getattr(host, id(CPU + "/online")).attr();
         assertThat(online.mode()).isEqualTo(Attr.S_IFREG | 0444);
@@ -168,10 +168,43 @@ class VirtualTreeMirrorTest {
         Files.writeString(fake.resolve("cpu3/topology/core_id"), "33\n");
         assertThat(read(t, host, CPU + "/cpu3/topology/core_id")).as("read afresh from the host").isEqualTo("33\n");
 
-        assertThat(list(t, host, CPU + "/cpu0").keySet()).containsExactlyInAnyOrder(".", "..", "topology", "run.sh");
-        assertThat(errno(() -> t.lookup(host, id(CPU + "/cpu0"), "subsystem"))).isEqualTo(Errno.ENOENT);
+        assertThat(list(t, host, CPU + "/cpu0").keySet()).containsExactlyInAnyOrder(".", "..", "topology", "run.sh", "subsystem");
+        Attr link = t.lookup(host, id(CPU + "/cpu0"), "subsystem").attr();
+        assertThat(link.mode()).isEqualTo(Attr.S_IFLNK | 0777);
+        assertThat(link.size()).isEqualTo("../cpu1".length());
+        assertThat(new String(t.readlink(host, id(CPU + "/cpu0/subsystem")), StandardCharsets.UTF_8)).isEqualTo("../cpu1");
+        assertThat(errno(() -> list(t, host, CPU + "/cpu0/subsystem"))).as("not followed: no cpu1 copy").isEqualTo(Errno.ENOTDIR);
+        assertThat(errno(() -> t.readlink(host, id(CPU + "/online")))).isEqualTo(Errno.EINVAL);
+        assertThat(errno(() -> t.open(host, id(CPU + "/cpu0/subsystem"), 0))).isEqualTo(Errno.ELOOP);
+        Files.delete(fake.resolve("cpu0/subsystem"));
+        assertThat(errno(() -> t.readlink(host, id(CPU + "/cpu0/subsystem")))).as("gone on the host").isEqualTo(Errno.ENOENT);
         assertThat(read(t, host, CPU + "/a/b/c/d/e/depth6")).isEqualTo("6\n");
         assertThat(list(t, host, CPU + "/a/b/c/d/e").keySet()).containsExactlyInAnyOrder(".", "..", "depth6");
+    }
+
+    @Test
+    void aCallersChildIsReadFromTheHostEntryItsFilterNames() throws Exception {
+        ChildFilter eightUp = new ChildFilter() {
+            @Override
+            public boolean visible(Caller c, String name) throws FuseError {
+                return TWO_CPUS_FOR_PID_7.visible(c, name);
+            }
+
+            @Override
+            public String hostName(Caller c, String name) {
+                return c.pid() == 7 && name.matches("cpu[0-9]+") ? "cpu" + (8 + Integer.parseInt(name.substring(3))) : name;
+            }
+        };
+        Files.createSymbolicLink(fake.resolve("cpu9/subsystem"), Path.of("../cpu9-bus"));
+        VirtualTree t = VirtualTree.builder().mirror(CPU, fake, eightUp).build();
+        assertThat(read(t, limited, CPU + "/cpu0/topology/core_id")).isEqualTo("8\n");
+        assertThat(read(t, limited, CPU + "/cpu1/topology/core_id")).isEqualTo("9\n");
+        assertThat(read(t, host, CPU + "/cpu1/topology/core_id")).isEqualTo("1\n");
+        assertThat(read(t, limited, CPU + "/possible")).as("not a cpuN: the same name").isEqualTo("0-15\n");
+        // the shape is cpu0's (which has the link), the target cpu8's, which has none
+        assertThat(errno(() -> t.readlink(limited, id(CPU + "/cpu0/subsystem")))).isEqualTo(Errno.ENOENT);
+        assertThat(new String(t.readlink(host, id(CPU + "/cpu0/subsystem")), StandardCharsets.UTF_8)).isEqualTo("../cpu1");
+        assertThat(errno(() -> t.lookup(limited, id(CPU + "/cpu1"), "subsystem"))).isEqualTo(Errno.ENOENT);
     }
 
     @Test

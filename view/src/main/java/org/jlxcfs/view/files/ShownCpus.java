@@ -14,7 +14,7 @@ import java.io.IOException;
  * host's own ids are kept (the host files are served as they are); otherwise the shown CPUs are
  * renumbered 0..count-1 in host id order.
  */
-final class ShownCpus {
+public final class ShownCpus {
     private final CpuView view;
     private final int[] hostIds;
     private final boolean identity;
@@ -25,7 +25,7 @@ final class ShownCpus {
         this.identity = view.visible().equals(hostOnline);
     }
 
-    static ShownCpus of(Container container, Host host, ViewOptions options) throws IOException {
+    public static ShownCpus of(Container container, Host host, ViewOptions options) throws IOException {
         return new ShownCpus(CpuView.of(container, host, options), CpuView.hostOnline(host));
     }
 
@@ -34,11 +34,11 @@ final class ShownCpus {
     }
 
     /** The container is shown exactly the host's online CPUs: nothing to filter or renumber. */
-    boolean identity() {
+    public boolean identity() {
         return identity;
     }
 
-    int count() {
+    public int count() {
         return view.count();
     }
 
@@ -48,7 +48,7 @@ final class ShownCpus {
     }
 
     /** Host id of the k-th shown CPU. */
-    int hostId(int k) {
+    public int hostId(int k) {
         return hostIds[k];
     }
 
