@@ -53,9 +53,25 @@ class CgroupV2VmIT {
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", classpath, VmTestMain.class.getName()));
         cmd.addAll(List.of(tests));
+        Run.Result r = run(cmd);
+        if (jvmCrashed(r)) {
+            // The VM's CPU is emulated (QEMU TCG); one JVM crashed there inside JIT-compiled JDK
+            // code (SIGSEGV in jdk.internal.classfile, 1 run in 10, not reproduced). A crash of the
+            // test JVM says nothing about jlxcfs: run once more and judge that run.
+            System.err.println("the test JVM in the VM crashed (hs_err above); running the VM once more");
+            r = run(cmd);
+        }
+        return r;
+    }
+
+    private static Run.Result run(List<String> cmd) {
         Run.Result r = Run.cmd(Duration.ofMinutes(25), Map.of(), cmd.toArray(String[]::new));
         System.out.println(r.out());
         System.err.println(r.err());
         return r;
+    }
+
+    static boolean jvmCrashed(Run.Result r) {
+        return (r.out() + r.err()).contains("A fatal error has been detected by the Java Runtime Environment");
     }
 }
