@@ -8,10 +8,10 @@ import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.files.ShownCpus;
 import org.jlxcfs.view.host.Host;
+import org.jlxcfs.view.host.Kept;
 import org.jlxcfs.view.host.ProcessInfo;
 
 import java.io.IOException;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@code cpuN} directories of sys/devices/system/cpu a container is shown, numbered as
@@ -22,13 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * reader's answer is kept for a second.
  */
 final class CpuDirectoryFilter implements ChildFilter {
-    private static final long KEEP_NANOS = 1_000_000_000L;
-
     private final ContainerResolver resolver;
     private final Host host;
     private final ViewOptions options;
-    private record Kept(ShownCpus cpus, long at) {}
-    private final ConcurrentHashMap<Integer, Kept> shown = new ConcurrentHashMap<>();
 
     CpuDirectoryFilter(ContainerResolver resolver, Host host, ViewOptions options) {
         this.resolver = resolver;
@@ -65,14 +61,8 @@ final class CpuDirectoryFilter implements ChildFilter {
     }
 
     private ShownCpus shown(int pid) throws FuseError {
-        long now = System.nanoTime();
-        Kept kept = shown.get(pid);
-        if (kept != null && now - kept.at() < KEEP_NANOS) return kept.cpus();
         try {
-            ShownCpus cpus = ShownCpus.of(resolver.resolve(pid), host, options);
-            if (shown.size() > 4096) shown.clear(); // readers come and go; this only bounds the map
-            shown.put(pid, new Kept(cpus, now));
-            return cpus;
+            return Kept.value("shown-cpus:" + pid, () -> ShownCpus.of(resolver.resolve(pid), host, options));
         } catch (ProcessInfo.GoneException e) {
             throw FuseError.of(Errno.ESRCH);
         } catch (IOException | RuntimeException e) {

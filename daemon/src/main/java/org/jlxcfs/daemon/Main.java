@@ -161,8 +161,7 @@ public final class Main implements Callable<Integer> {
         Optional<KeeperClient.Session> held = keeper.get(mountPoint);
         if (held.isEmpty()) return null;
         KeeperClient.Session h = held.get();
-        boolean mounted = MountTable.at(mountPoint).filter(m -> m.fsType().equals("fuse.jlxcfs")).isPresent();
-        if (!mounted) {
+        if (!jlxcfsMounted()) {
             LOG.log(System.Logger.Level.WARNING, "the keeper held a connection for " + mountPoint
                     + " that is no longer mounted there; mounting afresh");
             h.closeAll();
@@ -224,8 +223,7 @@ public final class Main implements Callable<Integer> {
         }
         InitState init = Systemd.readState(state.getFirst());
         state.forEach(Libc::close);
-        boolean mounted = MountTable.at(mountPoint).filter(m -> m.fsType().equals("fuse.jlxcfs")).isPresent();
-        if (!mounted) {
+        if (!jlxcfsMounted()) {
             LOG.log(System.Logger.Level.WARNING, "systemd passed a connection no longer mounted at " + mountPoint
                     + "; mounting afresh");
             master.forEach(Libc::close);
@@ -233,6 +231,11 @@ public final class Main implements Callable<Integer> {
         }
         for (int i = 1; i < master.size(); i++) Libc.close(master.get(i));
         return FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true);
+    }
+
+    /** A connection handed to us is worth serving only if a jlxcfs mount is still at the mount point. */
+    private boolean jlxcfsMounted() throws IOException {
+        return MountTable.at(mountPoint).filter(m -> m.fsType().equals("fuse.jlxcfs")).isPresent();
     }
 
     /** The daemon this one took over from while it still ran: told to hand over once we serve. */

@@ -182,10 +182,14 @@ public final class FuseSession implements AutoCloseable {
     public void handover() {
         if (!closed.compareAndSet(false, true)) return;
         stopWorkers();
+        closeFds();
+        LOG.log(System.Logger.Level.INFO, "handed " + mountPoint + " over; this process serves it no more");
+    }
+
+    private void closeFds() {
         workerFds.forEach(Libc::close);
         Libc.close(masterFd);
         Libc.close(stopFd);
-        LOG.log(System.Logger.Level.INFO, "handed " + mountPoint + " over; this process serves it no more");
     }
 
     private void stopWorkers() {
@@ -267,9 +271,7 @@ public final class FuseSession implements AutoCloseable {
         unmount();
         // Closing the last fd of the connection aborts it: any request still queued fails with
         // ENOTCONN instead of waiting for a server that is gone.
-        workerFds.forEach(Libc::close);
-        Libc.close(masterFd);
-        Libc.close(stopFd);
+        closeFds();
         LOG.log(System.Logger.Level.INFO, "unmounted " + mountPoint);
     }
 

@@ -7,6 +7,7 @@ import org.jlxcfs.view.cgroup.Cgroup;
 import org.jlxcfs.view.cgroup.CgroupTasks;
 import org.jlxcfs.view.cgroup.CpuUsage;
 import org.jlxcfs.view.host.Host;
+import org.jlxcfs.view.host.Kept;
 import org.jlxcfs.view.host.Text;
 
 import java.io.IOException;
@@ -85,19 +86,8 @@ public final class StatFile implements VirtualFile {
     }
 
     /** Task counts kept for a second per cgroup: counting reads a /proc file per task. */
-    private record Counted(Optional<CgroupTasks.Counts> counts, long at) {}
-
-    private final Map<String, Counted> taskCounts = new java.util.concurrent.ConcurrentHashMap<>();
-
     private Optional<CgroupTasks.Counts> taskCounts(Cgroup cgroup) throws IOException {
-        long now = System.nanoTime();
-        String key = cgroup.directory().toString();
-        Counted c = taskCounts.get(key);
-        if (c != null && now - c.at() < 1_000_000_000L) return c.counts();
-        Optional<CgroupTasks.Counts> counts = CgroupTasks.count(host, cgroup);
-        if (taskCounts.size() > TRACKED) taskCounts.clear();
-        taskCounts.put(key, new Counted(counts, now));
-        return counts;
+        return Kept.value("tasks:" + cgroup.directory(), () -> CgroupTasks.count(host, cgroup));
     }
 
     @Override

@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Values that change rarely (cgroup limits and settings, the host's online CPUs) kept for a
- * second. A container's files are read thousands of times a second and each such value costs a
- * kernel file read (or one per ancestor cgroup); usage counters are never kept.
+ * Values kept for a second: those that change rarely (cgroup limits and settings, the host's
+ * online CPUs, what CPUs a reader is shown) and a cgroup's task counts, which cost a /proc read
+ * per task. A container's files are read thousands of times a second and each such value costs
+ * at least one kernel file read; the usage counters a file shows are never kept.
  */
 public final class Kept {
     private Kept() {}
