@@ -9,6 +9,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 secs=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-2}
 repeat=${BENCH_REPEAT:-3}
@@ -24,9 +26,6 @@ work=$(mktemp -d /tmp/jlxcfs-bench.XXXXXX)
 started_pids=()   # daemons (and the running opsloop) this script started
 created_mnts=()   # mount points this script created
 
-is_mounted() { # $1 = path; true if it is a mount point in our namespace
-  awk -v p="$1" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo
-}
 
 cleanup() {
   local pid mnt i
@@ -190,8 +189,6 @@ done
 [ -z "$lxcfs_pid" ] || stop_daemon "$lxcfs_pid" "$lxcfs_mnt"
 started_pids=()
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { if [ -n "$1" ] && [ -n "$2" ] && [ "$2" != 0 ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3g", a / b }'; else echo n/a; fi; }
 
 echo
 echo "## jlxcfs FUSE ops/s (open/read/close of proc/loadavg)"

@@ -12,6 +12,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 rounds=${BENCH_ROUNDS:-20}
 secs_env=${BENCH_SECONDS:-}
 grace=20          # a reader that has not printed SECONDS + grace after its start is hung
@@ -51,9 +53,6 @@ created_mnts=()   # mount points this script created
 created_cgs=()    # cgroup directories this script created
 reader_pids=()    # the unshare processes of the current scenario's containers
 
-is_mounted() { # $1 = path; true if it is a mount point in our namespace
-  awk -v p="$1" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo
-}
 fs_type() { # $1 = mount point: its filesystem type (topmost mount), or nothing
   awk -v p="$1" '$5 == p { for (i = 7; i <= NF; i++) if ($i == "-") { t = $(i + 1); break } } END { print t }' /proc/self/mountinfo
 }
@@ -64,10 +63,6 @@ ours() {
   [ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$my_ns" ] || return 1
   cl=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
   [[ $cl == *" org.jlxcfs.daemon.Main "* || $cl == *"$top/bin/jlxcfs "* || $cl == "$lxcfs_bin "* ]]
-}
-cg_members() { # every pid in our cgroups (only processes this script created are ever there)
-  [ "${#created_cgs[@]}" -gt 0 ] || return 0
-  cat "${created_cgs[@]/%//cgroup.procs}" 2>/dev/null | sort -un || true
 }
 
 # SIGKILLs every process in our cgroups (the containers) and reaps the unshare processes.
@@ -113,7 +108,7 @@ stop_keeper() {
 
 # Everything of ours: containers, daemons, keepers, mounts, cgroups. Safe to run twice.
 teardown() {
-  local - pid d i left rev=() p
+  local - pid d p
   set +e
   kill_containers
   for pid in "${daemon_pids[@]}"; do stop_pid "$pid"; done
@@ -133,43 +128,13 @@ teardown() {
     if is_mounted "$d"; then umount -l "$d" 2>/dev/null || say "could not unmount $d"; fi
   done
   created_mnts=()
-  rev=("${created_cgs[@]}")
-  for ((i = 0; i < 50 && ${#rev[@]} > 0; i++)); do
-    ((i == 0)) || { kill_containers; sleep 0.1; }
-    rmdir -- "${rev[@]}" 2>/dev/null
-    left=()
-    for d in "${rev[@]}"; do [ ! -d "$d" ] || left+=("$d"); done
-    rev=("${left[@]}")
-  done
-  for d in "${rev[@]}"; do say "WARNING: could not remove cgroup $d"; done
-  created_cgs=()
+  remove_cgroups kill_containers
 }
 
-cleanup() {
-  trap - EXIT INT TERM
-  set +e
-  teardown
-  # --one-file-system: never descend into a mount that is still there.
-  rm -rf --one-file-system "$work" 2>/dev/null || say "left $work behind"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit_teardown
 
 # --- cgroups: one cgroup per container and hierarchy, /sys/fs/cgroup/<h>/<name> ---
-cg_roots=()
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-  cg_mode=v2
-  cg_roots=(/sys/fs/cgroup)
-else
-  cg_mode=v1
-  for c in memory cpu cpuacct cpuset blkio pids; do
-    [ -f "/sys/fs/cgroup/$c/cgroup.procs" ] || continue
-    r=$(readlink -f "/sys/fs/cgroup/$c")   # co-mounted (cpu,cpuacct) hierarchies count once
-    case " ${cg_roots[*]} " in *" $r "*) ;; *) cg_roots+=("$r") ;; esac
-  done
-  [ "${#cg_roots[@]}" -gt 0 ] || { say "no cgroup v1 hierarchy under /sys/fs/cgroup and no cgroup v2 either"; exit 1; }
-fi
+find_cgroup_roots
 cg_note=
 
 # Creates container $1's cgroups (memory limit 256 MiB); sets cg_procs to their cgroup.procs files.

@@ -17,6 +17,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 secs=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-2}
 repeat=${BENCH_REPEAT:-3}
@@ -53,25 +55,10 @@ bg_pids=()        # container processes and readers this script started (all ins
 created_mnts=()   # mount points this script created
 created_cgs=()    # cgroup directories this script created, parents first
 
-is_mounted() { # $1 = path; true if it is a mount point in our namespace
-  awk -v p="$1" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo
-}
 
 # --- cgroups: one parent per hierarchy (jlxcfs-views-PID), one child per container ---
 cg_name=jlxcfs-views-$$
-cg_roots=()
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-  cg_mode=v2
-  cg_roots=(/sys/fs/cgroup)
-else
-  cg_mode=v1
-  for c in memory cpu cpuacct cpuset blkio pids; do
-    [ -f "/sys/fs/cgroup/$c/cgroup.procs" ] || continue
-    r=$(readlink -f "/sys/fs/cgroup/$c")   # co-mounted (cpu,cpuacct) hierarchies count once
-    case " ${cg_roots[*]} " in *" $r "*) ;; *) cg_roots+=("$r") ;; esac
-  done
-  [ "${#cg_roots[@]}" -gt 0 ] || { say "no cgroup v1 hierarchy under /sys/fs/cgroup and no cgroup v2 either"; exit 1; }
-fi
+find_cgroup_roots
 
 # Parent pid of $1 (empty if gone), without forking: /proc/PID/stat after "(comm) STATE ".
 ppid_of() {
@@ -101,16 +88,10 @@ stop_keeper() {
   kill -KILL "$pid" 2>/dev/null
 }
 
-# Every pid in one of our cgroups: only processes this script created are ever there.
-cg_members() {
-  [ "${#created_cgs[@]}" -gt 0 ] || return 0
-  cat "${created_cgs[@]/%//cgroup.procs}" 2>/dev/null | sort -un || true
-}
-
 # Kills every container and reader, stops the daemons, unmounts, removes the cgroups. Safe to
 # run twice: what it has removed it forgets.
 teardown() {
-  local - pid i d left rev=()
+  local - pid i d left
   set +e
   # 1. containers and readers: SIGKILL everything in our cgroups until they are empty. First
   # what runs under our own children (unshare, nsenter), so that those reap it (an orphaned
@@ -145,30 +126,11 @@ teardown() {
   for d in "${created_mnts[@]}"; do
     if is_mounted "$d"; then umount -l "$d" 2>/dev/null || say "could not unmount $d"; fi
   done
-  # 3. cgroups, children before parents (a cgroup emptied just now may need a moment): one
-  # rmdir for all, in reverse creation order, retried for what is left.
-  for ((i = ${#created_cgs[@]} - 1; i >= 0; i--)); do rev+=("${created_cgs[i]}"); done
-  for ((i = 0; i < 50 && ${#rev[@]} > 0; i++)); do
-    ((i == 0)) || sleep 0.1
-    rmdir -- "${rev[@]}" 2>/dev/null
-    left=()
-    for d in "${rev[@]}"; do [ ! -d "$d" ] || left+=("$d"); done
-    rev=("${left[@]}")
-  done
-  for d in "${rev[@]}"; do say "WARNING: could not remove cgroup $d"; done
-  created_cgs=()
+  # 3. cgroups
+  remove_cgroups true
 }
 
-cleanup() {
-  trap - EXIT INT TERM
-  set +e
-  teardown
-  # --one-file-system: never descend into a mount that is still there.
-  rm -rf --one-file-system "$work" 2>/dev/null || say "left $work behind"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit_teardown
 
 cg_mkdir() { # $1 = cgroup directory to create (parent first)
   mkdir "$1"
@@ -321,8 +283,6 @@ find_thread() { # pid $1, thread name $2 -> tid
   return 1
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { if [ -n "$1" ] && [ -n "$2" ] && [ "$2" != 0 ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3g", a / b }'; else echo n/a; fi; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }   # a >= b (floats)
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
