@@ -44,6 +44,10 @@ final class Systemd {
         Map<String, List<Integer>> byName = new LinkedHashMap<>();
         String pid = System.getenv("LISTEN_PID"), count = System.getenv("LISTEN_FDS");
         if (pid == null || count == null || !pid.equals(String.valueOf(ProcessHandle.current().pid()))) return byName;
+        if (!count.matches("[0-9]{1,4}")) {
+            System.getLogger("jlxcfs").log(System.Logger.Level.WARNING, "ignoring LISTEN_FDS='" + count + "': not a count of fds");
+            return byName;
+        }
         String[] names = Optional.ofNullable(System.getenv("LISTEN_FDNAMES")).orElse("").split(":");
         int n = Integer.parseInt(count);
         for (int i = 0; i < n; i++) {

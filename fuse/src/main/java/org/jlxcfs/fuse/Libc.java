@@ -119,6 +119,11 @@ public final class Libc {
         }
     }
 
+    /** Closes each fd (for descriptors received or held in bulk). */
+    public static void closeAll(int... fds) {
+        for (int fd : fds) close(fd);
+    }
+
     /** read(2) into {@code buf}; returns the byte count or -errno. */
     public static long read(int fd, MemorySegment buf, long count) {
         MemorySegment cs = CAPTURE.get();

@@ -7,15 +7,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** The mounts of this process's mount namespace, from /proc/self/mountinfo. */
+/** The mounts of a mount namespace, from /proc/self/mountinfo (or another process's mountinfo). */
 public final class MountTable {
     private MountTable() {}
 
-    /** One mountinfo line: the mount id, where it is, its type ("fuse.jlxcfs") and source. */
-    public record Mount(int id, int parentId, String device, String mountPoint, String fsType, String source) {}
+    /**
+     * One mountinfo line: the mount id, its device ("0:42", shared by bind mounts of it), the path
+     * inside that filesystem it shows ("/" or, for a bind of one file, "/proc/meminfo"), where it
+     * is, its type ("fuse.jlxcfs") and source.
+     */
+    public record Mount(int id, int parentId, String device, String root, String mountPoint, String fsType,
+                        String source) {}
 
     public static List<Mount> read() throws IOException {
-        return parse(Files.readAllLines(Path.of("/proc/self/mountinfo")));
+        return read(Path.of("/proc/self/mountinfo"));
+    }
+
+    /** The mounts a mountinfo file lists, e.g. /proc/PID/mountinfo for a container's namespace. */
+    public static List<Mount> read(Path mountinfo) throws IOException {
+        return parse(Files.readAllLines(mountinfo));
     }
 
     public static List<Mount> parse(List<String> lines) {
@@ -25,7 +35,7 @@ public final class MountTable {
             int dash = List.of(f).indexOf("-");
             if (f.length < 10 || dash < 6 || dash + 2 >= f.length) continue; // not a mountinfo line
             try {
-                mounts.add(new Mount(Integer.parseInt(f[0]), Integer.parseInt(f[1]), f[2], unescape(f[4]),
+                mounts.add(new Mount(Integer.parseInt(f[0]), Integer.parseInt(f[1]), f[2], unescape(f[3]), unescape(f[4]),
                         unescape(f[dash + 1]), unescape(f[dash + 2])));
             } catch (NumberFormatException e) {
                 // skip the malformed line; the rest of the table is still right

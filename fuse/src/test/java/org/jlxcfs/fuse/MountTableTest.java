@@ -13,10 +13,12 @@ class MountTableTest {
                 "44 27 0:42 / /tmp/with\\040space rw,nosuid,nodev,relatime shared:5 master:1 - fuse.jlxcfs jlxcfs rw,user_id=0",
                 "garbage line",
                 "x 27 0:42 / /bad rw - tmpfs tmpfs rw",
-                "45 27 0:43 / /var/lib/lxcfs rw,relatime - fuse.lxcfs lxcfs rw,user_id=0,group_id=0,allow_other"));
+                "45 27 0:43 / /var/lib/lxcfs rw,relatime - fuse.lxcfs lxcfs rw,user_id=0,group_id=0,allow_other",
+                "46 30 0:42 /proc/meminfo /proc/meminfo rw - fuse.jlxcfs jlxcfs rw"));
         assertThat(mounts).containsExactly(
-                new MountTable.Mount(44, 27, "0:42", "/tmp/with space", "fuse.jlxcfs", "jlxcfs"),
-                new MountTable.Mount(45, 27, "0:43", "/var/lib/lxcfs", "fuse.lxcfs", "lxcfs"));
+                new MountTable.Mount(44, 27, "0:42", "/", "/tmp/with space", "fuse.jlxcfs", "jlxcfs"),
+                new MountTable.Mount(45, 27, "0:43", "/", "/var/lib/lxcfs", "fuse.lxcfs", "lxcfs"),
+                new MountTable.Mount(46, 30, "0:42", "/proc/meminfo", "/proc/meminfo", "fuse.jlxcfs", "jlxcfs"));
     }
 
     @Test

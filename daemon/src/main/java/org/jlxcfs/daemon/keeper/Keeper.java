@@ -92,7 +92,7 @@ public final class Keeper {
             Message request = KeeperProtocol.decode(m.data());
             answer(c, request, m.fds(), peer);
         } catch (ProtocolException e) {
-            for (int fd : m.fds()) Libc.close(fd);
+            Libc.closeAll(m.fds()); // a refused request's fds are not kept
             LOG.log(System.Logger.Level.WARNING, "rejected a keeper request from pid " + peer.pid() + ": " + e.getMessage());
             c.send(KeeperProtocol.encode("ERR", Map.of("reason", e.getMessage())));
         }
@@ -110,11 +110,10 @@ public final class Keeper {
                 try {
                     InitState.fromBytes(Base64.getDecoder().decode(state));
                 } catch (IOException | IllegalArgumentException e) {
-                    for (int fd : fds) Libc.close(fd);
                     throw new ProtocolException("PUT for " + mount + " has an unreadable INIT state: " + e.getMessage());
                 }
                 Held old = held.put(mount, new Held(fds, state, pid));
-                if (old != null) closeAll(old);
+                if (old != null) Libc.closeAll(old.fds());
                 LOG.log(System.Logger.Level.INFO, "holding " + mount + " for pid " + pid + " (" + fds.length + " fds)");
                 c.send(KeeperProtocol.encode("OK", Map.of()));
             }
@@ -123,7 +122,7 @@ public final class Keeper {
                 Held h = held.get(mount);
                 if (h != null && !alive(h.fds()[0])) {
                     LOG.log(System.Logger.Level.INFO, "the FUSE connection of " + mount + " was aborted; dropping it");
-                    closeAll(held.remove(mount));
+                    Libc.closeAll(held.remove(mount).fds());
                     h = null;
                 }
                 if (h == null) {
@@ -136,7 +135,7 @@ public final class Keeper {
             case "DROP" -> {
                 Held h = held.remove(request.field("mount"));
                 if (h != null) {
-                    closeAll(h);
+                    Libc.closeAll(h.fds());
                     LOG.log(System.Logger.Level.INFO, "let go of " + request.field("mount"));
                 }
                 c.send(KeeperProtocol.encode("OK", Map.of()));
@@ -170,9 +169,5 @@ public final class Keeper {
             int r = Libc.poll(p, 1, 0);
             return r >= 0 && (p.get(JAVA_SHORT, 6) & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) == 0;
         }
-    }
-
-    private static void closeAll(Held h) {
-        for (int fd : h.fds()) Libc.close(fd);
     }
 }

@@ -29,7 +29,7 @@ public final class KeeperClient {
         }
 
         public void closeAll() {
-            for (int fd : fds) Libc.close(fd);
+            Libc.closeAll(fds);
         }
     }
 
@@ -46,7 +46,7 @@ public final class KeeperClient {
         UnixSocket.Message[] raw = new UnixSocket.Message[1];
         Message m = call("GET", Map.of("mount", key(mount)), raw);
         if (m.verb().equals("NONE")) {
-            for (int fd : raw[0].fds()) Libc.close(fd);
+            Libc.closeAll(raw[0].fds());
             return Optional.empty();
         }
         try {
@@ -54,7 +54,7 @@ public final class KeeperClient {
             if (raw[0].fds().length == 0) throw new ProtocolException("GET answer without fds");
             return Optional.of(new Session(raw[0].fds(), state, Integer.parseInt(m.field("pid"))));
         } catch (ProtocolException | IllegalArgumentException e) {
-            for (int fd : raw[0].fds()) Libc.close(fd);
+            Libc.closeAll(raw[0].fds());
             throw new IOException("keeper at " + socket + " answered GET badly: " + e.getMessage());
         }
     }
@@ -88,7 +88,7 @@ public final class KeeperClient {
             }
             Message m = KeeperProtocol.decode(answer.data());
             if (m.verb().equals("ERR")) {
-                for (int fd : answer.fds()) Libc.close(fd);
+                Libc.closeAll(answer.fds());
                 throw new IOException("keeper at " + socket + " refused " + verb + ": " + m.fields().get("reason"));
             }
             return m;

@@ -1,6 +1,7 @@
 package org.jlxcfs.daemon.remount;
 
 import org.jlxcfs.fuse.Libc;
+import org.jlxcfs.fuse.MountTable;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,8 +54,8 @@ public final class RemountAgent {
     public static Set<String> lxcfsDeviceAt(Path proc, Path path) throws IOException {
         String p = path.toAbsolutePath().normalize().toString();
         Set<String> devices = new HashSet<>();
-        for (String[] m : mountinfo(proc.resolve("self/mountinfo"))) {
-            if (m[1].equals(p) && m[2].equals("fuse.lxcfs")) devices.add(m[0]);
+        for (MountTable.Mount m : MountTable.read(proc.resolve("self/mountinfo"))) {
+            if (m.mountPoint().equals(p) && m.fsType().equals("fuse.lxcfs")) devices.add(m.device());
         }
         return devices;
     }
@@ -80,10 +81,10 @@ public final class RemountAgent {
     public List<Repair> find() throws IOException {
         String liveDevice = null;
         Set<String> liveDevices = new HashSet<>();
-        for (String[] m : mountinfo(proc.resolve("self/mountinfo"))) {
+        for (MountTable.Mount m : MountTable.read(proc.resolve("self/mountinfo"))) {
             // a device still mounted in our namespace and answering statfs is alive (e.g. a running LXCFS)
-            if (m[2].startsWith("fuse.") && Libc.statfs(m[1]) == 0) liveDevices.add(m[0]);
-            if (m[1].equals(mountPoint.toString()) && m[2].equals("fuse.jlxcfs")) liveDevice = m[0];
+            if (m.fsType().startsWith("fuse.") && Libc.statfs(m.mountPoint()) == 0) liveDevices.add(m.device());
+            if (m.mountPoint().equals(mountPoint.toString()) && m.fsType().equals("fuse.jlxcfs")) liveDevice = m.device();
         }
         if (liveDevice == null || !liveDevices.contains(liveDevice)) {
             throw new IOException("no live jlxcfs mount at " + mountPoint + " to take fresh files from");
@@ -95,34 +96,34 @@ public final class RemountAgent {
             for (Path p : pids) {
                 int pid;
                 long ns;
-                List<String[]> mounts;
+                List<MountTable.Mount> mounts;
                 try {
                     pid = Integer.parseInt(p.getFileName().toString());
                     ns = namespace(pid);
                     if (!seen.add(ns)) continue;
-                    mounts = mountinfo(p.resolve("mountinfo"));
+                    mounts = MountTable.read(p.resolve("mountinfo"));
                 } catch (IOException | NumberFormatException e) {
                     continue; // exited meanwhile
                 }
                 // only what a path shows: the topmost mount there (a covered stale one is harmless)
-                Map<String, String[]> visible = new LinkedHashMap<>();
-                for (String[] m : mounts) {
-                    visible.remove(m[1]);
-                    visible.put(m[1], m);
+                Map<String, MountTable.Mount> visible = new LinkedHashMap<>();
+                for (MountTable.Mount m : mounts) {
+                    visible.remove(m.mountPoint());
+                    visible.put(m.mountPoint(), m);
                 }
-                for (String[] m : visible.values()) {
-                    boolean jlxcfs = m[2].equals("fuse.jlxcfs");
-                    if (!(jlxcfs || m[2].equals("fuse.lxcfs")) || liveDevices.contains(m[0])) continue;
-                    if (jlxcfs && formerDevices != null && !formerDevices.contains(m[0])) continue;
-                    if (!jlxcfs && lxcfsDevices != null && !lxcfsDevices.contains(m[0])) continue;
+                for (MountTable.Mount m : visible.values()) {
+                    boolean jlxcfs = m.fsType().equals("fuse.jlxcfs");
+                    if (!(jlxcfs || m.fsType().equals("fuse.lxcfs")) || liveDevices.contains(m.device())) continue;
+                    if (jlxcfs && formerDevices != null && !formerDevices.contains(m.device())) continue;
+                    if (!jlxcfs && lxcfsDevices != null && !lxcfsDevices.contains(m.device())) continue;
                     // a bind of one file ("/proc/meminfo") or of the whole tree ("/")
-                    Path fresh = mountPoint.resolve(m[3].replaceFirst("^/+", ""));
+                    Path fresh = mountPoint.resolve(m.root().replaceFirst("^/+", ""));
                     if (!Files.exists(fresh)) {
-                        LOG.log(System.Logger.Level.WARNING, "pid " + pid + ": stale " + m[2] + " mount at " + m[1]
-                                + " (" + m[3] + ") has no counterpart in " + mountPoint + "; left alone");
+                        LOG.log(System.Logger.Level.WARNING, "pid " + pid + ": stale " + m.fsType() + " mount at "
+                                + m.mountPoint() + " (" + m.root() + ") has no counterpart in " + mountPoint + "; left alone");
                         continue;
                     }
-                    repairs.add(new Repair(pid, ns, m[1], fresh.toString()));
+                    repairs.add(new Repair(pid, ns, m.mountPoint(), fresh.toString()));
                 }
             }
         }
@@ -168,21 +169,5 @@ public final class RemountAgent {
     private long namespace(int pid) throws IOException {
         String link = Files.readSymbolicLink(proc.resolve(pid + "/ns/mnt")).toString();
         return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
-    }
-
-    /** mountinfo lines as [device, mount point, fs type, root]. */
-    private static List<String[]> mountinfo(Path file) throws IOException {
-        List<String[]> out = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            String[] f = line.split(" ");
-            int dash = List.of(f).indexOf("-");
-            if (f.length < 10 || dash < 6 || dash + 1 >= f.length) continue;
-            out.add(new String[] {f[2], unescape(f[4]), f[dash + 1], unescape(f[3])});
-        }
-        return out;
-    }
-
-    private static String unescape(String s) {
-        return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 }
