@@ -61,7 +61,7 @@ public final class FuseSession implements AutoCloseable {
         int stop = -1;
         try {
             String data = "fd=" + master + ",rootmode=40000,user_id=" + Libc.getuid() + ",group_id=" + Libc.getgid()
-                    + (config.allowOther() ? ",allow_other" : "") + ",default_permissions";
+                    + (config.allowOther() ? ",allow_other" : "");
             Libc.mount(config.fsName(), target.toString(), "fuse." + config.subtype(),
                     Libc.MS_NOSUID | Libc.MS_NODEV, data);
             stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
@@ -205,6 +205,7 @@ public final class FuseSession implements AutoCloseable {
     }
 
     private void start(FuseFileSystem fs) throws IOException {
+        fs.attach(new KernelNotifier(masterFd));
         RequestHandler handler = new RequestHandler(fs, config, init, this::destroyed);
         Optional<List<int[]>> cpus = config.pinWorkers()
                 ? WorkerPinning.assign(Libc.allowedCpus(), config.threads()) : Optional.empty();

@@ -25,7 +25,7 @@ public final class Libc {
     private Libc() {}
 
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3;
-    public static final int O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
+    public static final int O_TRUNC = 01000, O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
     public static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4;
     public static final int MNT_FORCE = 1, MNT_DETACH = 2;
     public static final short POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;

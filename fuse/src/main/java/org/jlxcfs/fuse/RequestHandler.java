@@ -35,6 +35,9 @@ public final class RequestHandler {
     public static final int IN_BUFFER = MAX_READ + 4096;
     public static final int OUT_BUFFER = OUT_HEADER + MAX_READ;
 
+    /** fuse_read_in.read_flags: the kernel passed the reader's lock owner, as it does for direct I/O only. */
+    static final int READ_LOCKOWNER = 1 << 1;
+
     /** Returned by {@link #handle} for requests that get no reply (FORGET, INTERRUPT, ...). */
     public static final int NO_REPLY = 0;
 
@@ -43,6 +46,8 @@ public final class RequestHandler {
     private final AtomicReference<InitState> init;
     private final Runnable onDestroy;
     private final Set<Integer> reportedOpcodes = ConcurrentHashMap.newKeySet();
+    /** A reader that makes requests fail over and over must not flood the log. */
+    private final RateLimitedLog failures = new RateLimitedLog(LOG, 60);
 
     /**
      * @param init      holds the negotiated state: empty until INIT, or preset when serving a
@@ -108,9 +113,9 @@ public final class RequestHandler {
             LOG.log(System.Logger.Level.WARNING, "FUSE " + Opcode.name(opcode) + " request body of "
                     + body.byteSize() + " bytes is too short (" + e.getMessage() + "); answered EINVAL");
             return refuse(out, unique, opcode, Errno.EINVAL);
-        } catch (RuntimeException | StackOverflowError e) {
-            LOG.log(System.Logger.Level.ERROR, "FUSE " + Opcode.name(opcode) + " on node " + node
-                    + " failed; answered EIO", e);
+        } catch (Throwable e) {
+            // Whatever went wrong is this request's alone: the worker and the mount live on.
+            failures.log("FUSE " + Opcode.name(opcode) + " on node " + node + " failed; answered EIO", e);
             return refuse(out, unique, opcode, Errno.EIO);
         }
     }
@@ -138,7 +143,7 @@ public final class RequestHandler {
             case Opcode.OPEN: {
                 need(body, 4);
                 int flags = body.get(JAVA_INT_UNALIGNED, 0);
-                if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY) throw FuseError.of(Errno.EROFS);
+                if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_TRUNC) != 0) throw FuseError.of(Errno.EROFS);
                 return opened(out, unique, fs.open(caller, node, flags));
             }
             case Opcode.READ: {
@@ -146,8 +151,10 @@ public final class RequestHandler {
                 int size = Math.min(body.get(JAVA_INT_UNALIGNED, 16), MAX_READ);
                 long offset = body.get(JAVA_LONG_UNALIGNED, 8);
                 if (size < 0 || offset < 0) throw FuseError.of(Errno.EINVAL);
+                // Only read(2) (direct I/O) passes a lock owner; page-cache reads never do.
+                boolean pageCache = (body.get(JAVA_INT_UNALIGNED, 20) & READ_LOCKOWNER) == 0;
                 int n = fs.read(caller, node, body.get(JAVA_LONG_UNALIGNED, 0), offset, size,
-                        out.asSlice(OUT_HEADER, size));
+                        out.asSlice(OUT_HEADER, size), pageCache);
                 return header(out, unique, OUT_HEADER + Math.clamp(n, 0, size));
             }
             case Opcode.RELEASE:

@@ -40,6 +40,7 @@ class FuseMountTest {
     Path tmp;
     Path mnt;
     FuseSession session;
+    VirtualTree tree;
     final AtomicInteger renders = new AtomicInteger();
 
     /** Nested dirs, a 1,000-entry dir, small files, a 1 MiB file, per-caller and large rendered files. */
@@ -56,7 +57,13 @@ class FuseMountTest {
                 .file("stamped", Content.rendered(c -> {
                     String line = String.format("render %09d%n", renders.incrementAndGet());
                     return line.repeat(300_000 / line.length()).getBytes(StandardCharsets.US_ASCII);
-                }));
+                }))
+                .file("root-only", 0400, Content.rendered(c -> "secret\n".getBytes(StandardCharsets.US_ASCII)))
+                // every kind of failure a view could throw, an Error included
+                .file("broken/error", Content.rendered(c -> { throw new Error("injected"); }))
+                .file("broken/assertion", Content.rendered(c -> { throw new AssertionError("injected"); }))
+                .file("broken/stack", Content.rendered(c -> { throw new StackOverflowError(); }))
+                .file("broken/runtime", Content.rendered(c -> { throw new IllegalStateException("injected"); }));
         for (int i = 0; i < 1000; i++) b.file(String.format("many/f%04d", i), Content.of("file " + i + "\n"));
         return b.build();
     }
@@ -66,7 +73,8 @@ class FuseMountTest {
         // other users must reach the mount point (the uid/gid tests read as uid 1234)
         Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         mnt = tmp.resolve("mnt");
-        session = FuseSession.mount(mnt, testTree(), FuseConfig.defaults("jlxcfs-test").withThreads(2), false);
+        tree = testTree();
+        session = FuseSession.mount(mnt, tree, FuseConfig.defaults("jlxcfs-test").withThreads(2), false);
         session.awaitInit(Duration.ofSeconds(10));
     }
 
@@ -91,7 +99,7 @@ class FuseMountTest {
     @Test
     void nestedDirectoriesAndSmallFilesReadWithCatAndFind() {
         assertThat(sh("cat " + mnt + "/hello " + mnt + "/a/b/c/deep.txt")).isEqualTo("hello\ndeep\n");
-        assertThat(sh("cd " + mnt + " && find . -type d | sort")).isEqualTo(".\n./a\n./a/b\n./a/b/c\n./a/empty\n./many\n");
+        assertThat(sh("cd " + mnt + " && find . -type d | sort")).isEqualTo(".\n./a\n./a/b\n./a/b/c\n./a/empty\n./broken\n./many\n");
         assertThat(sh("ls -A " + mnt + "/a/empty")).isEmpty();
         assertThat(sh("stat -c '%s %a %F' " + mnt + "/hello " + mnt + "/a")).isEqualTo("6 444 regular file\n0 555 directory\n");
         assertThat(Run.cmd(T, "cat", mnt + "/nope").err()).contains("No such file or directory");
@@ -150,6 +158,139 @@ class FuseMountTest {
                 "echo $$; exec cat " + mnt + "/whoami").requireSuccess().out();
         String[] lines = other.split("\n");
         assertThat(lines[1]).isEqualTo("pid=" + lines[0] + " uid=1234 gid=4321");
+    }
+
+    /**
+     * sendfile and splice (busybox cat, shutil.copyfile) and mmap read through the page cache on
+     * this kernel and stop at the size the kernel knows; read(2) and O_DIRECT do not. All must give
+     * the reader's own bytes, whoever read or stat'ed the file before.
+     */
+    @Test
+    void everyWayOfReadingGivesTheCallersOwnBytes() throws IOException {
+        String py = """
+                import os, sys, mmap, shutil, tempfile
+                path = sys.argv[1]
+                def sendfile():
+                    out = tempfile.TemporaryFile(); fd = os.open(path, os.O_RDONLY)
+                    while os.sendfile(out.fileno(), fd, None, 65536) > 0: pass
+                    os.close(fd); out.seek(0); return out.read()
+                def splice():
+                    fd = os.open(path, os.O_RDONLY); r, w = os.pipe(); got = b''
+                    while (n := os.splice(fd, w, 65536)) > 0: got += os.read(r, n)
+                    os.close(fd); os.close(r); os.close(w); return got
+                def copyfile():
+                    d = tempfile.mkdtemp(); shutil.copyfile(path, d + '/c'); return open(d + '/c', 'rb').read()
+                def mapped():
+                    fd = os.open(path, os.O_RDONLY); m = mmap.mmap(fd, 0, prot=mmap.PROT_READ); b = m[:]; m.close(); os.close(fd); return b
+                def direct():
+                    fd = os.open(path, os.O_RDONLY | os.O_DIRECT); b = b''
+                    while (c := os.read(fd, 1 << 20)): b += c
+                    os.close(fd); return b
+                def pread():
+                    fd = os.open(path, os.O_RDONLY); first = os.pread(fd, 5, 0); b = first + os.pread(fd, 1 << 20, 5); os.close(fd); return b
+                def plain():
+                    return open(path, 'rb').read()
+                for name, f in [('plain', plain), ('sendfile', sendfile), ('splice', splice), ('copyfile', copyfile),
+                                ('mmap', mapped), ('direct', direct), ('pread', pread)]:
+                    b = f(); print(name, os.stat(path).st_size, len(b), b.decode().splitlines()[0] if b else 'EMPTY', len(set(b.decode().splitlines())))
+                """;
+        // whoami is shorter for a 1-digit-shorter pid: every reader must still get its whole line
+        Run.cmd(T, "setpriv", "--reuid", "1234", "--regid", "4321", "--clear-groups", "stat", mnt + "/whoami").requireSuccess();
+        Path script = Files.writeString(tmp.resolve("ways.py"), py);
+        for (String file : List.of("whoami", "stamped")) {
+            String out = Run.cmd(T, "sh", "-c", "echo $$; exec python3 " + script + " " + mnt + "/" + file).requireSuccess().out();
+            String pid = out.lines().findFirst().orElseThrow();
+            List<String> rows = out.lines().skip(1).toList();
+            assertThat(rows).as(file + ": " + out).hasSize(7);
+            for (String row : rows) {
+                String[] f = row.split(" ", 4);
+                if (file.equals("whoami")) {
+                    String expected = "pid=" + pid + " uid=0 gid=0";
+                    assertThat(f[3]).as(row).isEqualTo(expected + " 1");
+                    assertThat(f[2]).as(row).isEqualTo(String.valueOf(expected.length() + 1));
+                } else {
+                    assertThat(f[2]).as(row).isEqualTo(String.valueOf(300_000 / 17 * 17));
+                    assertThat(f[3]).as(row + ": one rendering").endsWith(" 1");
+                }
+            }
+        }
+        // busybox cat uses sendfile; coreutils cat uses read
+        for (String cat : List.of("busybox cat", "cat")) {
+            String out = sh("echo $$; exec " + cat + " " + mnt + "/whoami");
+            String[] lines = out.split("\n");
+            assertThat(lines).as(cat).hasSize(2);
+            assertThat(lines[1]).as(cat).isEqualTo("pid=" + lines[0] + " uid=0 gid=0");
+        }
+    }
+
+    @Test
+    void statShowsTheLengthOfTheCallersOwnRendering() {
+        for (String who : List.of("0", "1234")) {
+            String out = Run.cmd(T, "setpriv", "--reuid", who, "--regid", who, "--clear-groups", "sh", "-c",
+                    "echo $$; exec stat -c %s " + mnt + "/whoami").requireSuccess().out();
+            String[] lines = out.split("\n");
+            assertThat(Integer.parseInt(lines[1])).isEqualTo(("pid=" + lines[0] + " uid=" + who + " gid=" + who + "\n").length());
+        }
+        assertThat(sh("stat -c %s " + mnt + "/hello").trim()).isEqualTo("6");
+    }
+
+    @Test
+    void modesAreEnforcedForOpenAndAccess() {
+        assertThat(sh("stat -c '%a %U %G' " + mnt + "/root-only " + mnt + "/hello " + mnt + "/a")).isEqualTo("400 root root\n444 root root\n555 root root\n");
+        assertThat(sh("cat " + mnt + "/root-only")).isEqualTo("secret\n");
+        Run.Result user = Run.cmd(T, "setpriv", "--reuid", "1234", "--regid", "1234", "--clear-groups", "cat", mnt + "/root-only");
+        assertThat(user.exit()).isNotZero();
+        assertThat(user.err()).contains("Permission denied");
+        String access = Run.cmd(T, "setpriv", "--reuid", "1234", "--regid", "1234", "--clear-groups", "/usr/bin/python3", "-c",
+                "import os, sys; m = sys.argv[1]; print(os.access(m + '/root-only', os.R_OK), os.access(m + '/hello', os.R_OK), "
+                        + "os.access(m + '/hello', os.X_OK), os.access(m + '/a', os.X_OK))", mnt.toString()).requireSuccess().out();
+        assertThat(access).isEqualTo("False True False True\n");
+    }
+
+    @Test
+    void aViewThatThrowsAnythingFailsThatReadOnly() {
+        for (String f : List.of("error", "assertion", "stack", "runtime")) {
+            Run.Result r = Run.cmd(T, "cat", mnt + "/broken/" + f);
+            assertThat(r.exit()).as(f).isNotZero();
+            assertThat(r.err()).as(f).contains("Input/output error");
+            assertThat(sh("cat " + mnt + "/hello")).as("after " + f).isEqualTo("hello\n");
+        }
+        assertThat(sh("cat " + mnt + "/whoami")).startsWith("pid=");
+    }
+
+    /** A reader holding many handles, each read by one byte, cannot grow the daemon past the handle budget. */
+    @Test
+    void handlesHeldOpenStayWithinTheHandleBudget() {
+        String py = """
+                import os, sys
+                fds = [os.open(sys.argv[1], os.O_RDONLY) for _ in range(200)]
+                firsts = [os.read(fd, 1) for fd in fds]
+                print('open', len(fds), flush=True)
+                sys.stdin.readline()
+                # the rest of each: continued from a kept rendering, or (dropped) a fresh one; whole lines either way
+                bad = 0
+                for fd, first in zip(fds, firsts):
+                    rest = b''
+                    while (c := os.read(fd, 65536)): rest += c
+                    if len(first + rest) != 300000 // 17 * 17: bad += 1
+                print('bad', bad)
+                """;
+        try {
+            Process p = new ProcessBuilder("python3", "-c", py, mnt + "/stamped").redirectErrorStream(true).start();
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(in.readLine()).isEqualTo("open 200");
+            // 200 renderings of 300 KB would be 60 MB; the budget is 8 MiB
+            assertThat(tree.renderingBytes()).isLessThanOrEqualTo(8L << 20).isGreaterThan(1L << 20);
+            p.getOutputStream().write('\n');
+            p.getOutputStream().flush();
+            assertThat(in.readLine()).isEqualTo("bad 0");
+            assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            // the kernel releases the handles of an exited process in the background
+            for (int i = 0; i < 100 && tree.openRenderings() > 0; i++) Thread.sleep(50);
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(tree.openRenderings()).isZero();
     }
 
     @Test

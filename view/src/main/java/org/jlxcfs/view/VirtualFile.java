@@ -11,5 +11,13 @@ public interface VirtualFile {
     /** The path under the mount point, e.g. {@code proc/meminfo}. */
     String path();
 
+    /**
+     * Permission bits, as the host's file has them (the owner is always root): files the kernel
+     * keeps from non-root users stay theirs alone.
+     */
+    default int mode() {
+        return 0444;
+    }
+
     byte[] render(Container container) throws IOException;
 }

@@ -7,6 +7,8 @@ import org.jlxcfs.fuse.Entry;
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseError;
 import org.jlxcfs.fuse.FuseFileSystem;
+import org.jlxcfs.fuse.KernelNotifier;
+import org.jlxcfs.fuse.Libc;
 import org.jlxcfs.fuse.Opened;
 
 import java.io.IOException;
@@ -33,7 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -54,8 +56,29 @@ public final class VirtualTree implements FuseFileSystem {
     private final Map<Long, Node> nodes;
     private final long epoch = (new SecureRandom().nextInt() & 0x7fffffffL) << 32;
     private final AtomicInteger nextHandle = new AtomicInteger();
-    /** Per-open renderings, so reads at an offset continue the rendering made at offset 0. */
-    private final ConcurrentHashMap<Long, byte[]> renderings = new ConcurrentHashMap<>();
+    /**
+     * Per-open renderings, so reads at an offset continue the rendering made at offset 0; bounded,
+     * since every reader (a hostile one too) decides how many handles it holds.
+     */
+    private final RenderingCache<Long> handles;
+    /**
+     * The rendering a thread's stat just sized, for its next read from offset 0: the bytes then
+     * match the size stat reported (sendfile and mmap stop at that size).
+     */
+    private final RenderingCache<Sized> sized = new RenderingCache<>(SIZED_BUDGET, SIZED_MAX_AGE_NANOS);
+    private volatile KernelNotifier notifier = KernelNotifier.NONE;
+
+    /**
+     * What the kernel is told a rendered file's size is when it may have to read it through the page
+     * cache (splice, sendfile, mmap) without asking first: larger than any rendering, since the
+     * kernel stops such reads at the size it knows and lowers the size itself at a short read.
+     */
+    static final long SIZE_CEILING = 64L << 20;
+    static final long DEFAULT_HANDLE_BUDGET = 8L << 20;
+    private static final long SIZED_BUDGET = 1L << 20;
+    private static final long SIZED_MAX_AGE_NANOS = 200_000_000L;
+
+    private record Sized(long node, int pid) {}
 
     private sealed interface Node permits Dir, File, Link {
         long id();
@@ -68,13 +91,19 @@ public final class VirtualTree implements FuseFileSystem {
     private record Dir(long id, long parent, List<Child> children, Map<String, Node> byName, ChildFilter filter,
                        Entry entry) implements Node {}
 
-    private record File(long id, Content content, Entry entry) implements Node {}
+    /**
+     * {@code sizeMayBeLow}: the kernel may hold a size for this rendered file below some reader's
+     * rendering (a stat reported one reader's size, or a short page-cache read lowered it), so the
+     * next open raises it to {@link #SIZE_CEILING} first.
+     */
+    private record File(long id, Content content, Entry entry, AtomicBoolean sizeMayBeLow) implements Node {}
 
     /** A symbolic link of a mirrored host directory; its target is read from the host at each READLINK. */
     private record Link(long id, HostEntry host, Entry entry) implements Node {}
 
-    private VirtualTree(Map<Long, Node> nodes) {
+    private VirtualTree(Map<Long, Node> nodes, long handleBudget) {
         this.nodes = nodes;
+        this.handles = new RenderingCache<>(handleBudget, 0);
     }
 
     public static Builder builder() {
@@ -104,6 +133,8 @@ public final class VirtualTree implements FuseFileSystem {
     /** Collects paths, then builds the tree with fixed node ids. */
     public static final class Builder {
         private final TreeMap<String, Content> files = new TreeMap<>();
+        private final Map<String, Integer> modes = new HashMap<>();
+        private long handleBudget = DEFAULT_HANDLE_BUDGET;
         private final TreeMap<String, Boolean> dirs = new TreeMap<>();
         private final TreeMap<String, Mirror> mirrors = new TreeMap<>();
         private Duration ttl = Duration.ofSeconds(1);
@@ -126,13 +157,32 @@ public final class VirtualTree implements FuseFileSystem {
             return this;
         }
 
-        /** Adds a file (and its parent directories). */
+        /** Adds a file readable by everyone (0444), and its parent directories. */
         public Builder file(String path, Content content) {
+            return file(path, 0444, content);
+        }
+
+        /**
+         * Adds a file owned by root with permission bits {@code mode} (write bits are dropped: the
+         * tree is read-only), and its parent directories. The mode is enforced on open and access.
+         */
+        public Builder file(String path, int mode, Content content) {
             String p = normalize(path);
             if (p.isEmpty() || dirs.containsKey(p)) throw new IllegalArgumentException(path + " is a directory");
             int slash = p.lastIndexOf('/');
             if (slash > 0) dir(p.substring(0, slash));
             files.put(p, content);
+            modes.put(p, mode & 0555);
+            return this;
+        }
+
+        /**
+         * How many bytes of renderings open handles may keep in all (default 8 MiB): past it the
+         * least recently read are dropped and rendered again if read at an offset.
+         */
+        public Builder handleBudget(long bytes) {
+            if (bytes < RenderingCache.ENTRY_COST) throw new IllegalArgumentException("handle budget " + bytes + " is too small");
+            this.handleBudget = bytes;
             return this;
         }
 
@@ -196,11 +246,14 @@ public final class VirtualTree implements FuseFileSystem {
             for (Map.Entry<String, Content> f : allFiles.entrySet()) {
                 long id = claim(paths, f.getKey());
                 long size = f.getValue() instanceof Content.Fixed(byte[] bytes) ? bytes.length : 0;
-                int mode = f.getValue() instanceof HostFile h ? h.mode() : 0444;
+                int mode = f.getValue() instanceof HostFile h ? h.mode() : modes.getOrDefault(f.getKey(), 0444);
                 // The kernel shares cached names and attributes among all callers, so whatever a
                 // filter may hide from some of them must be asked again each time.
                 long t = filters.containsKey(parentOf(f.getKey())) ? 0 : ttlNanos;
-                nodes.put(id, new File(id, f.getValue(), new Entry(new Attr(id, size, Attr.S_IFREG | mode, 1, 0, 0, now), t, t)));
+                // A rendered file's size is the caller's rendering, so its attributes are never cached.
+                long attrTtl = f.getValue() instanceof Content.Fixed ? t : 0;
+                nodes.put(id, new File(id, f.getValue(), new Entry(new Attr(id, size, Attr.S_IFREG | mode, 1, 0, 0, now), t, attrTtl),
+                        new AtomicBoolean(true)));
             }
             for (Map.Entry<String, HostLink> l : allLinks.entrySet()) {
                 long id = claim(paths, l.getKey());
@@ -230,7 +283,7 @@ public final class VirtualTree implements FuseFileSystem {
                 nodes.put(id, new Dir(id, parent, List.copyOf(children), Map.copyOf(byName), filter,
                         new Entry(new Attr(id, 0, Attr.S_IFDIR | 0555, 2 + subdirs, 0, 0, now), entryTtl, attrTtl)));
             }
-            return new VirtualTree(Map.copyOf(nodes));
+            return new VirtualTree(Map.copyOf(nodes), handleBudget);
         }
 
         /**
@@ -373,6 +426,11 @@ public final class VirtualTree implements FuseFileSystem {
     }
 
     @Override
+    public void attach(KernelNotifier notifier) {
+        this.notifier = notifier;
+    }
+
+    @Override
     public Entry lookup(Caller caller, long parent, String name) throws FuseError {
         Dir d = dir(parent);
         Node n = d.byName().get(name);
@@ -386,17 +444,35 @@ public final class VirtualTree implements FuseFileSystem {
     }
 
     /**
-     * {@code n}'s entry as {@code caller} sees it: a filtered directory links only the
-     * subdirectories the caller is shown, as the caller's own machine would (its attributes are
-     * never cached, so this is asked each time).
+     * {@code n}'s entry as {@code caller} sees it. A rendered file's size is the length of its
+     * rendering for the caller, as a regular file's is its content's (LXCFS reports the host
+     * file's): programs that size a read by it (sendfile, mmap, `tail`, `wc -c`) see the
+     * caller's bytes. A filtered directory links only the subdirectories the caller is shown, as
+     * the caller's own machine would. Neither is cached by the kernel, so this is asked each time.
      */
-    private static Entry entryFor(Caller caller, Node n) throws FuseError {
+    private Entry entryFor(Caller caller, Node n) throws FuseError {
+        if (n instanceof File f && f.content() instanceof Content.Rendered r) return sizedEntry(caller, f, r);
         if (!(n instanceof Dir d) || d.filter() == null) return n.entry();
         int nlink = 2;
         for (Child c : d.children()) if (c.node() instanceof Dir && d.filter().visible(caller, c.name())) nlink++;
         Attr a = d.entry().attr();
         return new Entry(new Attr(a.ino(), a.size(), a.mode(), nlink, a.uid(), a.gid(), a.timeSeconds()),
                 d.entry().entryTtlNanos(), d.entry().attrTtlNanos());
+    }
+
+    private Entry sizedEntry(Caller caller, File f, Content.Rendered r) {
+        long size;
+        try {
+            byte[] bytes = r.render(caller);
+            if (caller.pid() > 0) sized.put(new Sized(f.id(), caller.pid()), bytes, bytes.length);
+            size = bytes.length;
+        } catch (FuseError | RuntimeException e) {
+            size = 0; // a stat does not fail because the view does: the read says why
+        }
+        f.sizeMayBeLow().set(true);
+        Attr a = f.entry().attr();
+        return new Entry(new Attr(a.ino(), size, a.mode(), a.nlink(), a.uid(), a.gid(), a.timeSeconds()),
+                f.entry().entryTtlNanos(), f.entry().attrTtlNanos());
     }
 
     /** Not a regular file: EISDIR for a directory, ELOOP for a link (the kernel follows links itself). */
@@ -408,31 +484,77 @@ public final class VirtualTree implements FuseFileSystem {
         };
     }
 
+    /**
+     * Permission bits, enforced here rather than by the kernel (no {@code default_permissions}):
+     * with it, the kernel asks for fresh attributes before every open of a file whose attributes
+     * it may not cache, which for a rendered file means rendering it twice. Everything is owned
+     * by root (uid and gid 0); root may read anything and run what has an x bit.
+     */
+    static void permit(Caller caller, int mode, int mask) throws FuseError {
+        int want = mask & (Libc.R_OK | Libc.W_OK | Libc.X_OK);
+        int granted;
+        if (caller.uid() == 0) {
+            granted = Libc.R_OK | Libc.W_OK | (((mode | mode >> 3 | mode >> 6) & Libc.X_OK) != 0 ? Libc.X_OK : 0);
+        } else {
+            granted = (caller.gid() == 0 ? mode >> 3 : mode) & 7;
+        }
+        if ((want & ~granted) != 0) throw FuseError.of(Errno.EACCES);
+    }
+
     @Override
     public Opened open(Caller caller, long node, int flags) throws FuseError {
         File f = file(node);
+        permit(caller, f.entry().attr().mode(), Libc.R_OK);
         if (f.content() instanceof Content.Fixed) return new Opened(0, Opened.KEEP_CACHE);
+        // Before the reply, so a splice or mmap through this handle finds the whole rendering.
+        if (f.sizeMayBeLow().getAndSet(false)) notifier.raiseSize(node, SIZE_CEILING);
         return new Opened(epoch | Integer.toUnsignedLong(nextHandle.incrementAndGet()), Opened.DIRECT_IO);
     }
 
     @Override
-    public int read(Caller caller, long node, long fh, long offset, int size, MemorySegment dst) throws FuseError {
+    public int read(Caller caller, long node, long fh, long offset, int size, MemorySegment dst, boolean pageCache)
+            throws FuseError {
         File f = file(node);
+        if (f.content() instanceof Content.Fixed(byte[] fixed)) return copy(fixed, offset, size, dst);
+        Content.Rendered r = (Content.Rendered) f.content();
         byte[] bytes;
-        if (f.content() instanceof Content.Fixed(byte[] fixed)) {
-            bytes = fixed;
+        if (offset == 0 && !pageCache) {
+            // read(2) from the start: a fresh rendering (top re-reads this way), or the one stat just sized
+            bytes = sizedOrRendered(r, caller, node);
         } else {
-            Content.Rendered r = (Content.Rendered) f.content();
-            bytes = offset == 0 ? null : renderings.get(fh);
-            if (bytes == null) {
-                bytes = r.render(caller);
-                if (fh != 0) renderings.put(fh, bytes);
+            // The page cache reads a handle once, in parallel chunks, all from one rendering.
+            RenderingCache.Kept k = fh == 0 ? null : handles.get(fh);
+            if (k != null && k.bytes() == null && offset >= k.length()) return 0; // read to its end already
+            if (k != null && k.bytes() != null) {
+                bytes = k.bytes();
+            } else {
+                bytes = offset == 0 ? sizedOrRendered(r, caller, node) : r.render(caller);
+                if (fh != 0) bytes = handles.keepFirst(fh, bytes);
             }
         }
+        int n = copy(bytes, offset, size, dst);
+        // All of it read: only the length is worth keeping, for the read at the end that follows.
+        // Page-cache chunks may still be under way, so those keep the bytes until release.
+        if (fh != 0 && !pageCache) handles.put(fh, offset + n >= bytes.length ? null : bytes, bytes.length);
+        if (pageCache && n < size) {
+            // The kernel lowered the size to where this read ended and keeps these pages for
+            // whoever reads next: raise the size again at the next open, drop the pages now.
+            f.sizeMayBeLow().set(true);
+            notifier.dropPagesAfterReply(node);
+        }
+        return n;
+    }
+
+    private byte[] sizedOrRendered(Content.Rendered r, Caller caller, long node) throws FuseError {
+        RenderingCache.Kept k = caller.pid() > 0 ? sized.take(new Sized(node, caller.pid())) : null;
+        return k != null ? k.bytes() : r.render(caller);
+    }
+
+    private static int copy(byte[] bytes, long offset, int size, MemorySegment dst) {
         if (offset >= bytes.length) return 0;
-        int n2 = (int) Math.min(size, bytes.length - offset);
-        MemorySegment.copy(bytes, (int) offset, dst, JAVA_BYTE, 0, n2);
-        return n2;
+        int n = (int) Math.min(size, bytes.length - offset);
+        MemorySegment.copy(bytes, (int) offset, dst, JAVA_BYTE, 0, n);
+        return n;
     }
 
     @Override
@@ -450,7 +572,12 @@ public final class VirtualTree implements FuseFileSystem {
 
     @Override
     public void release(long node, long fh) {
-        if (fh != 0) renderings.remove(fh);
+        if (fh != 0) handles.remove(fh);
+    }
+
+    @Override
+    public void access(Caller caller, long node, int mask) throws FuseError {
+        permit(caller, node(node).entry().attr().mode(), mask);
     }
 
     @Override
@@ -470,8 +597,13 @@ public final class VirtualTree implements FuseFileSystem {
 
     private static final byte[] DOT = {'.'}, DOTDOT = {'.', '.'};
 
-    /** Open renderings held for reads at an offset (for tests and metrics). */
+    /** Open handles holding a rendering or its length (for tests and metrics). */
     public int openRenderings() {
-        return renderings.size();
+        return handles.size();
+    }
+
+    /** Bytes the open handles' renderings take, within the handle budget (for tests and metrics). */
+    public long renderingBytes() {
+        return handles.usedBytes();
     }
 }

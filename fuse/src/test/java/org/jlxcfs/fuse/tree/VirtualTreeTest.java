@@ -75,4 +75,61 @@ class VirtualTreeTest {
         }
         assertThat(names).hasSize(12).startsWith(".", "..", "f0").endsWith("f9");
     }
+
+    @Test
+    void aRenderedFilesSizeIsTheCallersRenderingAndItsNextReadServesThoseBytes() throws FuseError {
+        AtomicInteger renders = new AtomicInteger();
+        VirtualTree t = VirtualTree.builder().file("r", Content.rendered(c -> ("x".repeat(c.pid()) + renders.incrementAndGet())
+                .getBytes(StandardCharsets.US_ASCII))).build();
+        long id = VirtualTree.nodeId("r");
+        assertThat(t.getattr(new Caller(3, 0, 0), id).attr().size()).isEqualTo(4);
+        assertThat(t.getattr(new Caller(3, 0, 0), id).attrTtlNanos()).isZero();
+        assertThat(t.getattr(caller, id).attr().size()).isEqualTo(11);
+        MemorySegment dst = Arena.ofAuto().allocate(64);
+        long fh = t.open(caller, id, 0).fh();
+        assertThat(t.read(caller, id, fh, 0, 64, dst)).isEqualTo(11);
+        assertThat(new String(dst.asSlice(10, 1).toArray(JAVA_BYTE), StandardCharsets.US_ASCII)).as("the stat's rendering").isEqualTo("3");
+        assertThat(t.read(caller, id, fh, 0, 64, dst)).isEqualTo(11);
+        assertThat(renders).as("a later read from the start renders afresh").hasValue(4);
+        assertThat(t.read(caller, id, fh, 11, 64, dst)).as("the end, from the length kept").isZero();
+        assertThat(renders).hasValue(4);
+    }
+
+    @Test
+    void handlesKeepRenderingsWithinTheBudgetAndADroppedOneRendersAfresh() throws FuseError {
+        AtomicInteger renders = new AtomicInteger();
+        VirtualTree t = VirtualTree.builder().handleBudget(10_000)
+                .file("r", Content.rendered(c -> ("%03d".formatted(renders.incrementAndGet()) + "y".repeat(997)).getBytes(StandardCharsets.US_ASCII)))
+                .build();
+        long id = VirtualTree.nodeId("r");
+        MemorySegment dst = Arena.ofAuto().allocate(2000);
+        List<Long> fhs = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            long fh = t.open(caller, id, 0).fh();
+            fhs.add(fh);
+            assertThat(t.read(caller, id, fh, 0, 1, dst)).isEqualTo(1);
+        }
+        assertThat(t.renderingBytes()).isLessThanOrEqualTo(10_000);
+        assertThat(t.openRenderings()).isLessThan(10);
+        // the most recent handle still continues its own rendering; the first was dropped and renders anew
+        assertThat(t.read(caller, id, fhs.getLast(), 0, 3, dst)).isEqualTo(3);
+        int before = renders.get();
+        assertThat(t.read(caller, id, fhs.getFirst(), 1, 2000, dst)).isEqualTo(999);
+        assertThat(renders.get()).isEqualTo(before + 1);
+        for (long fh : fhs) t.release(id, fh);
+        assertThat(t.openRenderings()).isZero();
+        assertThat(t.renderingBytes()).isZero();
+    }
+
+    @Test
+    void modesAreCheckedForTheCaller() throws FuseError {
+        VirtualTree t = VirtualTree.builder().file("secret", 0400, Content.of("s")).file("open", Content.of("o")).build();
+        Caller user = new Caller(11, 1000, 1000);
+        assertThat(t.getattr(user, VirtualTree.nodeId("secret")).attr().mode()).isEqualTo(0100400);
+        assertThatThrownBy(() -> t.open(user, VirtualTree.nodeId("secret"), 0)).extracting(e -> ((FuseError) e).errno()).isEqualTo(Errno.EACCES);
+        assertThat(t.open(caller, VirtualTree.nodeId("secret"), 0)).isNotNull();
+        assertThat(t.open(user, VirtualTree.nodeId("open"), 0)).isNotNull();
+        assertThatThrownBy(() -> t.access(user, VirtualTree.nodeId("open"), 1)).extracting(e -> ((FuseError) e).errno()).isEqualTo(Errno.EACCES);
+        t.access(user, FuseFileSystem.ROOT_ID, 1 | 4);
+    }
 }

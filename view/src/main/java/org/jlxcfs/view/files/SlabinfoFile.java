@@ -29,6 +29,12 @@ public final class SlabinfoFile implements VirtualFile {
         this.host = host;
     }
 
+    /** 0400 like the host's: slab statistics help kernel heap exploits, so only root reads them. */
+    @Override
+    public int mode() {
+        return 0400;
+    }
+
     @Override
     public String path() {
         return "proc/slabinfo";

@@ -1,0 +1,106 @@
+package org.jlxcfs.fuse.tree;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Renderings kept for later reads, within a byte budget: when a new one does not fit, the least
+ * recently used go. What readers do (how many files they hold open, how little of each they read)
+ * therefore never grows the daemon's memory past the budget; a reader whose rendering was dropped
+ * gets a fresh one on its next read, as a reader at offset 0 always does.
+ *
+ * @param <K> what a rendering is kept for (a file handle, a node and a thread)
+ */
+final class RenderingCache<K> {
+    /** What an entry costs besides its bytes (map node, key, record), so a million tiny entries count too. */
+    static final int ENTRY_COST = 96;
+
+    /**
+     * A kept rendering; {@code bytes} is null when the reader has had all of it already and only
+     * its length is worth keeping (a later read at that offset is then the end of the file).
+     */
+    record Kept(byte[] bytes, int length, long atNanos) {
+        long cost() {
+            return ENTRY_COST + (bytes == null ? 0 : bytes.length);
+        }
+    }
+
+    private final long budget;
+    private final long maxAgeNanos;
+    private final LinkedHashMap<K, Kept> entries = new LinkedHashMap<>(64, 0.75f, true);
+    private long used;
+    private long dropped;
+
+    /** @param maxAgeNanos entries older than this are not returned (0: no limit) */
+    RenderingCache(long budgetBytes, long maxAgeNanos) {
+        this.budget = budgetBytes;
+        this.maxAgeNanos = maxAgeNanos;
+    }
+
+    synchronized Kept get(K key) {
+        Kept k = entries.get(key);
+        if (k != null && stale(k)) {
+            remove(key);
+            return null;
+        }
+        return k;
+    }
+
+    /** The entry, removed. */
+    synchronized Kept take(K key) {
+        Kept k = entries.remove(key);
+        if (k == null) return null;
+        used -= k.cost();
+        return stale(k) ? null : k;
+    }
+
+    /** Keeps {@code bytes} (or, if null, only {@code length}); a rendering larger than the whole budget is not kept. */
+    synchronized void put(K key, byte[] bytes, int length) {
+        Kept k = new Kept(bytes, length, maxAgeNanos > 0 ? System.nanoTime() : 0);
+        Kept old = entries.remove(key);
+        if (old != null) used -= old.cost();
+        if (k.cost() > budget) return;
+        Iterator<Map.Entry<K, Kept>> it = entries.entrySet().iterator();
+        while (used + k.cost() > budget && it.hasNext()) {
+            used -= it.next().getValue().cost();
+            it.remove();
+            dropped++;
+        }
+        entries.put(key, k);
+        used += k.cost();
+    }
+
+    /**
+     * The bytes kept for {@code key} if there are any, else {@code bytes}, now kept: of two
+     * readers that rendered at once, both go on with the same rendering.
+     */
+    synchronized byte[] keepFirst(K key, byte[] bytes) {
+        Kept k = get(key);
+        if (k != null && k.bytes() != null) return k.bytes();
+        put(key, bytes, bytes.length);
+        return bytes;
+    }
+
+    synchronized void remove(K key) {
+        Kept k = entries.remove(key);
+        if (k != null) used -= k.cost();
+    }
+
+    private boolean stale(Kept k) {
+        return maxAgeNanos > 0 && System.nanoTime() - k.atNanos() > maxAgeNanos;
+    }
+
+    synchronized int size() {
+        return entries.size();
+    }
+
+    synchronized long usedBytes() {
+        return used;
+    }
+
+    /** Entries dropped to stay within the budget, since the start. */
+    synchronized long dropped() {
+        return dropped;
+    }
+}
