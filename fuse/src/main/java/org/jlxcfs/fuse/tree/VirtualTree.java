@@ -74,7 +74,7 @@ public final class VirtualTree implements FuseFileSystem {
      * kernel stops such reads at the size it knows and lowers the size itself at a short read.
      */
     static final long SIZE_CEILING = 64L << 20;
-    static final long DEFAULT_HANDLE_BUDGET = 8L << 20;
+    static final long DEFAULT_HANDLE_BUDGET = 4L << 20;
     private static final long SIZED_BUDGET = 1L << 20;
     private static final long SIZED_MAX_AGE_NANOS = 200_000_000L;
 
