@@ -102,6 +102,7 @@ class HostileHandlesLiveTest {
 
     @BeforeAll
     static void setUp() throws Exception {
+        Run.requireProgram("/usr/bin/python3", "apt-get install python3");
         tmp = Files.createTempDirectory("jlxcfs-hostile");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(tmp.resolve("holder.py"), HOLDER);

@@ -1,7 +1,6 @@
 package org.jlxcfs.daemon;
 
 import org.jlxcfs.fuse.testing.Run;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,17 +28,9 @@ final class PodmanHarness implements AutoCloseable {
         this.env = env;
     }
 
-    /** Fails under CI=true, skips elsewhere, when {@code command} is not installed. */
-    static void require(String command, String install) {
-        if (Run.cmd(T, "sh", "-c", "command -v " + command).exit() == 0) return;
-        String why = command + " is not installed (" + install + ")";
-        if ("true".equals(System.getenv("CI"))) throw new AssertionError(why);
-        Assumptions.abort(why);
-    }
-
     /** Podman configured in {@code dir} (a directory of the test's own). */
     static PodmanHarness create(Path dir) throws IOException {
-        require("podman", "apt-get install podman runc");
+        Run.requireProgram("podman", "apt-get install podman runc");
         // crun refuses hybrid cgroups; no CAP_SYS_RESOURCE for default ulimits here
         Path conf = Files.writeString(dir.resolve("containers.conf"), """
                 [containers]
@@ -58,7 +49,7 @@ final class PodmanHarness implements AutoCloseable {
      * /usr:/usr:ro) can also run the host's python3 and coreutils by their /usr paths.
      */
     String busyboxImage() throws IOException {
-        require("busybox", "apt-get install busybox-static");
+        Run.requireProgram("busybox", "apt-get install busybox-static");
         Path busybox = Path.of(Run.cmd(T, "sh", "-c", "command -v busybox").requireSuccess().out().strip()).toRealPath();
         // a dynamic busybox would need the host's libraries in the image
         if (Run.cmd(T, "sh", "-c", "ldd " + busybox + " 2>&1").out().contains("=>")) {

@@ -59,7 +59,7 @@ class ReadPathsLiveTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        PodmanHarness.require("python3", "apt-get install python3");
+        Run.requireProgram("/usr/bin/python3", "apt-get install python3");
         tmp = Files.createTempDirectory("jlxcfs-readpaths");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         probeDir = Files.createDirectory(tmp.resolve("probe"));

@@ -47,7 +47,8 @@ class WriteRefusalLiveTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        PodmanHarness.require("setpriv", "apt-get install util-linux");
+        Run.requireProgram("setpriv", "apt-get install util-linux");
+        Run.requireProgram("/usr/bin/python3", "apt-get install python3");
         tmp = Files.createTempDirectory("jlxcfs-writes");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         probe = tmp.resolve("write-refusal-probe.py");
