@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A jlxcfs daemon in its own process (signals and exit codes are only real that way); always killed on close. */
@@ -41,8 +42,13 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     static DaemonProcess launch(List<String> cmd, Path mountPoint, Path log) throws IOException {
+        return launch(cmd, Map.of(), mountPoint, log);
+    }
+
+    static DaemonProcess launch(List<String> cmd, Map<String, String> env, Path mountPoint, Path log) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
         return new DaemonProcess(pb.start(), mountPoint, log);
     }
 
@@ -60,12 +66,9 @@ final class DaemonProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         cmd.addAll(List.of("--no-keeper", "--no-remount", "--keeper-socket", log.resolveSibling("state/keeper.sock").toString()));
         cmd.add(mountPoint.toString());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         java.util.regex.Matcher arenas = java.util.regex.Pattern.compile("export MALLOC_ARENA_MAX=\\$\\{MALLOC_ARENA_MAX:-(\\d+)}")
                 .matcher(Files.readString(binJlxcfs()));
-        if (arenas.find()) pb.environment().put("MALLOC_ARENA_MAX", arenas.group(1));
-        return new DaemonProcess(pb.start(), mountPoint, log);
+        return launch(cmd, arenas.find() ? Map.of("MALLOC_ARENA_MAX", arenas.group(1)) : Map.of(), mountPoint, log);
     }
 
     /** The options bin/jlxcfs gives java: the "-..." words of its exec line, up to the classpath. */
