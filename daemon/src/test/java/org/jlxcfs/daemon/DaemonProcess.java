@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A jlxcfs daemon in its own process (signals and exit codes are only real that way); always killed on close. */
@@ -41,9 +42,54 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     static DaemonProcess launch(List<String> cmd, Path mountPoint, Path log) throws IOException {
+        return launch(cmd, Map.of(), mountPoint, log);
+    }
+
+    static DaemonProcess launch(List<String> cmd, Map<String, String> env, Path mountPoint, Path log) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
         return new DaemonProcess(pb.start(), mountPoint, log);
+    }
+
+    /**
+     * Like {@link #start}, but with the JVM options and environment of {@code bin/jlxcfs} (the
+     * bounded heap, serial GC, ExitOnOutOfMemoryError ...), read from the script itself so that a
+     * test of memory use or of resource exhaustion follows what is shipped. The classpath is still
+     * this test's: the jar bin/jlxcfs runs is only built after the tests.
+     */
+    static DaemonProcess startAsShipped(Path mountPoint, Path log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElseThrow());
+        cmd.addAll(shippedJvmOptions());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("--no-keeper", "--no-remount", "--keeper-socket", log.resolveSibling("state/keeper.sock").toString()));
+        cmd.add(mountPoint.toString());
+        java.util.regex.Matcher arenas = java.util.regex.Pattern.compile("export MALLOC_ARENA_MAX=\\$\\{MALLOC_ARENA_MAX:-(\\d+)}")
+                .matcher(Files.readString(binJlxcfs()));
+        return launch(cmd, arenas.find() ? Map.of("MALLOC_ARENA_MAX", arenas.group(1)) : Map.of(), mountPoint, log);
+    }
+
+    /** The options bin/jlxcfs gives java: the "-..." words of its exec line, up to the classpath. */
+    static List<String> shippedJvmOptions() throws IOException {
+        String script = Files.readString(binJlxcfs());
+        int exec = script.indexOf("exec \"$JAVA_HOME/bin/java\"");
+        int cp = script.indexOf("-cp ", exec);
+        if (exec < 0 || cp < 0) throw new AssertionError("no java exec line in " + binJlxcfs());
+        List<String> options = new ArrayList<>();
+        for (String word : script.substring(exec, cp).split("[\\s\\\\]+")) {
+            if (word.startsWith("-")) options.add(word);
+        }
+        if (options.stream().noneMatch(o -> o.startsWith("-Xmx"))) throw new AssertionError("no -Xmx in " + binJlxcfs() + ": " + options);
+        return options;
+    }
+
+    private static Path binJlxcfs() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("bin/jlxcfs"))) return dir.resolve("bin/jlxcfs");
+        }
+        throw new AssertionError("bin/jlxcfs not found above " + Path.of("").toAbsolutePath());
     }
 
     /** Waits until {@code relative} is readable through the mount (as another process sees it). */

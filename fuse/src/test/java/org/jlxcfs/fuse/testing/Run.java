@@ -27,6 +27,17 @@ public final class Run {
         }
     }
 
+    /**
+     * Skips the test (fails it under CI=true, as {@link RequiresRootAndFuse} does) when
+     * {@code program} is not installed; {@code install} says how to install it.
+     */
+    public static void requireProgram(String program, String install) {
+        if (cmd(Duration.ofSeconds(10), "sh", "-c", "command -v " + program).exit() == 0) return;
+        String why = program + " is not installed (" + install + ")";
+        if ("true".equals(System.getenv("CI"))) throw new AssertionError(why);
+        org.junit.jupiter.api.Assumptions.abort(why);
+    }
+
     public static Result cmd(Duration timeout, String... argv) {
         return cmd(timeout, Map.of(), argv);
     }
