@@ -32,19 +32,22 @@ public final class KernelNotifier {
     }
 
     /**
-     * Raises the kernel's idea of {@code node}'s size to at least {@code size} (FUSE_NOTIFY_STORE
-     * of no data at that offset), without a round trip and without putting anything in the page
-     * cache. The kernel lowers it again by itself when a page-cache read comes back short.
+     * Raises the kernel's idea of {@code node}'s size to at least {@code size}, without a round
+     * trip: FUSE_NOTIFY_STORE of one zero byte just below that size (a store of no data changes
+     * no size). The kernel lowers the size again by itself when a page-cache read comes back
+     * short. The one page it makes, far past any content and never marked up to date, goes with
+     * the page-cache drop of the open this is sent in.
      */
     public void raiseSize(long node, long size) {
         if (fd < 0) return;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment m = a.allocate(40, 8);
-            header(m, 40, STORE);
+            MemorySegment m = a.allocate(41, 8);
+            header(m, 41, STORE);
             m.set(JAVA_LONG, 16, node);
-            m.set(JAVA_LONG, 24, size);
-            m.set(JAVA_INT, 32, 0); // no data
+            m.set(JAVA_LONG, 24, size - 1);
+            m.set(JAVA_INT, 32, 1);
             m.set(JAVA_INT, 36, 0);
+            m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 40, (byte) 0);
             send(m, "FUSE_NOTIFY_STORE", node);
         }
     }
