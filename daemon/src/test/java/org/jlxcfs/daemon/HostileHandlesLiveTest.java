@@ -29,7 +29,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 @RequiresRootAndFuse
 class HostileHandlesLiveTest {
     private static final int HANDLES = 50_000;
-    private static final long RSS_LIMIT_KIB = 96 * 1024;
+    /**
+     * The daemon's memory goal under any load: its heap is capped (-Xmx32m) and open handles share
+     * one 4 MiB rendering budget, so the number of handles does not move it; the rest is the JVM's
+     * own (class data, code, thread stacks, about 70 MiB resident when idle here).
+     */
+    private static final long RSS_LIMIT_KIB = 128 * 1024;
     private static final double READ_SECONDS = 3;
 
     /**

@@ -6,9 +6,10 @@ import java.util.Map;
 
 /**
  * Renderings kept for later reads, within a byte budget: when a new one does not fit, the least
- * recently used go. What readers do (how many files they hold open, how little of each they read)
- * therefore never grows the daemon's memory past the budget; a reader whose rendering was dropped
- * gets a fresh one on its next read, as a reader at offset 0 always does.
+ * recently used go, those already read to their end keeping just their length (so the read at the
+ * end that follows still finds the end). What readers do (how many files they hold open, how
+ * little of each they read) therefore never grows the daemon's memory past the budget; a reader
+ * whose rendering was dropped gets a fresh one on its next read, as a reader at offset 0 always does.
  *
  * @param <K> what a rendering is kept for (a file handle, a node and a thread)
  */
@@ -17,10 +18,10 @@ final class RenderingCache<K> {
     static final int ENTRY_COST = 96;
 
     /**
-     * A kept rendering; {@code bytes} is null when the reader has had all of it already and only
-     * its length is worth keeping (a later read at that offset is then the end of the file).
+     * A kept rendering; {@code bytes} is null when only its length was worth keeping: the reader
+     * had all of it ({@code allRead}) and the budget was short.
      */
-    record Kept(byte[] bytes, int length, long atNanos) {
+    record Kept(byte[] bytes, int length, boolean allRead, long atNanos) {
         long cost() {
             return ENTRY_COST + (bytes == null ? 0 : bytes.length);
         }
@@ -55,20 +56,41 @@ final class RenderingCache<K> {
         return stale(k) ? null : k;
     }
 
-    /** Keeps {@code bytes} (or, if null, only {@code length}); a rendering larger than the whole budget is not kept. */
-    synchronized void put(K key, byte[] bytes, int length) {
-        Kept k = new Kept(bytes, length, maxAgeNanos > 0 ? System.nanoTime() : 0);
+    /**
+     * Keeps {@code bytes}, noting whether the reader has had all of them; a rendering larger than
+     * the whole budget keeps only its length, if all read, else nothing.
+     */
+    synchronized void put(K key, byte[] bytes, boolean allRead) {
+        Kept k = new Kept(bytes, bytes.length, allRead, maxAgeNanos > 0 ? System.nanoTime() : 0);
         Kept old = entries.remove(key);
         if (old != null) used -= old.cost();
-        if (k.cost() > budget) return;
-        Iterator<Map.Entry<K, Kept>> it = entries.entrySet().iterator();
-        while (used + k.cost() > budget && it.hasNext()) {
-            used -= it.next().getValue().cost();
-            it.remove();
-            dropped++;
+        if (k.cost() > budget) {
+            if (!allRead) return;
+            k = new Kept(null, bytes.length, true, k.atNanos());
         }
+        makeRoom(k.cost());
         entries.put(key, k);
         used += k.cost();
+    }
+
+    /** Least recently used first: what was read to its end keeps its length, the rest goes; then lengths go too. */
+    private void makeRoom(long needed) {
+        for (int pass = 0; pass < 2 && used + needed > budget; pass++) {
+            Iterator<Map.Entry<K, Kept>> it = entries.entrySet().iterator();
+            while (used + needed > budget && it.hasNext()) {
+                Map.Entry<K, Kept> e = it.next();
+                Kept k = e.getValue();
+                if (pass == 0 && k.allRead()) {
+                    if (k.bytes() == null) continue;
+                    used -= k.bytes().length;
+                    e.setValue(new Kept(null, k.length(), true, k.atNanos()));
+                } else {
+                    used -= k.cost();
+                    it.remove();
+                    dropped++;
+                }
+            }
+        }
     }
 
     /**
@@ -78,7 +100,7 @@ final class RenderingCache<K> {
     synchronized byte[] keepFirst(K key, byte[] bytes) {
         Kept k = get(key);
         if (k != null && k.bytes() != null) return k.bytes();
-        put(key, bytes, bytes.length);
+        put(key, bytes, false);
         return bytes;
     }
 

@@ -464,7 +464,7 @@ public final class VirtualTree implements FuseFileSystem {
         long size;
         try {
             byte[] bytes = r.render(caller);
-            if (caller.pid() > 0) sized.put(new Sized(f.id(), caller.pid()), bytes, bytes.length);
+            if (caller.pid() > 0) sized.put(new Sized(f.id(), caller.pid()), bytes, false);
             size = bytes.length;
         } catch (FuseError | RuntimeException e) {
             size = 0; // a stat does not fail because the view does: the read says why
@@ -524,7 +524,7 @@ public final class VirtualTree implements FuseFileSystem {
         } else {
             // The page cache reads a handle once, in parallel chunks, all from one rendering.
             RenderingCache.Kept k = fh == 0 ? null : handles.get(fh);
-            if (k != null && k.bytes() == null && offset >= k.length()) return 0; // read to its end already
+            if (k != null && k.bytes() == null && offset >= k.length()) return 0; // the end, read already
             if (k != null && k.bytes() != null) {
                 bytes = k.bytes();
             } else {
@@ -533,9 +533,10 @@ public final class VirtualTree implements FuseFileSystem {
             }
         }
         int n = copy(bytes, offset, size, dst);
-        // All of it read: only the length is worth keeping, for the read at the end that follows.
-        // Page-cache chunks may still be under way, so those keep the bytes until release.
-        if (fh != 0 && !pageCache) handles.put(fh, offset + n >= bytes.length ? null : bytes, bytes.length);
+        // Kept for reads at any offset (pread); if the budget runs short, one read to its end
+        // keeps just its length, for the read at the end that follows. Page-cache chunks read
+        // the handle once, from what keepFirst kept.
+        if (fh != 0 && !pageCache) handles.put(fh, bytes, offset + n >= bytes.length);
         if (pageCache && n < size) {
             // The kernel lowered the size to where this read ended and keeps these pages for
             // whoever reads next: raise the size again at the next open, drop the pages now.
