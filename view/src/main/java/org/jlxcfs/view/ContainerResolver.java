@@ -3,7 +3,9 @@ package org.jlxcfs.view;
 import org.jlxcfs.view.cgroup.CgroupLayout;
 import org.jlxcfs.view.cgroup.ContainerCgroups;
 import org.jlxcfs.view.host.Host;
+import org.jlxcfs.view.host.Kept;
 import org.jlxcfs.view.host.PidNamespaces;
+import org.jlxcfs.view.host.ProcessIdentity;
 import org.jlxcfs.view.host.ProcessInfo;
 
 import java.io.IOException;
@@ -43,16 +45,14 @@ public final class ContainerResolver {
 
     private record Init(int pid, long startTime, long lastUsed, long checked) {}
 
-    /** A container's cgroups, read from its init's /proc/PID/cgroup. */
-    private record Cgroups(long startTime, ContainerCgroups cgroups, long read) {}
-
     /**
      * How long a checked answer is trusted without reading /proc again. An init is replaced
      * (and its pid reused) or moved to another cgroup far less often than this; each read of a
      * file would otherwise cost several /proc reads before any cgroup file is read.
      */
     private static final long TRUST_NANOS = 1_000_000_000L;
-    private final Map<Integer, Cgroups> cgroupsByInit = new ConcurrentHashMap<>();
+    /** A container's cgroups, from its init's /proc/PID/cgroup, by the init's identity; kept a second. */
+    private final Kept<ProcessIdentity, ContainerCgroups> cgroupsByInit = new Kept<>(4096);
 
     public ContainerResolver(Host host, CgroupLayout layout) throws IOException {
         this.host = host;
@@ -88,13 +88,8 @@ public final class ContainerResolver {
     }
 
     private ContainerCgroups cgroupsOf(Init init) throws IOException {
-        long now = System.nanoTime();
-        Cgroups c = cgroupsByInit.get(init.pid());
-        if (c != null && c.startTime() == init.startTime() && now - c.read() < TRUST_NANOS) return c.cgroups();
-        ContainerCgroups fresh = ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid()));
-        if (cgroupsByInit.size() > 4 * Math.max(inits.size(), 64)) cgroupsByInit.clear(); // bounds it between prunes
-        cgroupsByInit.put(init.pid(), new Cgroups(init.startTime(), fresh, now));
-        return fresh;
+        return cgroupsByInit.get(new ProcessIdentity(init.pid(), init.startTime()),
+                () -> ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid())));
     }
 
     private Init initOf(long ns, int reader) throws IOException {
@@ -178,7 +173,6 @@ public final class ContainerResolver {
         lastPrune = now;
         int before = inits.size();
         inits.values().removeIf(i -> now - i.lastUsed() > PRUNE_AFTER_NANOS);
-        cgroupsByInit.values().removeIf(c -> now - c.read() > PRUNE_AFTER_NANOS);
         if (inits.size() != before) {
             LOG.log(System.Logger.Level.DEBUG, "pruned " + (before - inits.size()) + " idle pid namespaces");
         }

@@ -11,6 +11,7 @@ import org.jlxcfs.view.host.Kept;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -53,6 +54,8 @@ import java.util.Optional;
 public final class StatFile implements VirtualFile {
     private final Host host;
     private final CpuTimes times;
+    /** Task counts per cgroup directory: counting reads a /proc file per task. */
+    private final Kept<Path, Optional<CgroupTasks.Counts>> taskCounts = new Kept<>(4096);
 
     /** With a {@link CpuTimes} of its own (tests; the daemon shares one with {@link UptimeFile}). */
     public StatFile(Host host, ViewOptions options) {
@@ -69,9 +72,8 @@ public final class StatFile implements VirtualFile {
         return "proc/stat";
     }
 
-    /** Task counts kept for a second per cgroup: counting reads a /proc file per task. */
     private Optional<CgroupTasks.Counts> taskCounts(Cgroup cgroup) throws IOException {
-        return Kept.value("tasks:" + cgroup.directory(), () -> CgroupTasks.count(host, cgroup));
+        return taskCounts.get(cgroup.directory(), () -> CgroupTasks.count(host, cgroup));
     }
 
     @Override
