@@ -22,7 +22,7 @@ import java.util.Optional;
 final class CliErrors {
     private CliErrors() {}
 
-    /** Bad options and arguments: picocli's own message on one line, and where to read more. */
+    /** Bad options and arguments: picocli's own message, the short synopsis and where to read more, on one line. */
     static void install(CommandLine cl) {
         cl.setParameterExceptionHandler((e, args) -> {
             CommandLine c = e.getCommandLine();
@@ -30,9 +30,10 @@ final class CliErrors {
             StringBuilder line = new StringBuilder(name).append(": ").append(oneLine(e.getMessage()));
             if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
                 line.append("; did you mean ").append(String.join(" or ", u.getSuggestions().stream()
-                        .map(s -> "'" + s + "'").toList())).append('?');
+                        .limit(2).map(s -> "'" + s + "'").toList())).append('?');
             }
-            line.append(" (see '").append(name).append(" --help')");
+            String usage = new CommandLine.Help(c.getCommandSpec()).abbreviatedSynopsis().strip();
+            line.append(" (Usage: ").append(oneLine(usage)).append("; see '").append(name).append(" --help')");
             c.getErr().println(line);
             return c.getCommandSpec().exitCodeOnInvalidInput();
         });
