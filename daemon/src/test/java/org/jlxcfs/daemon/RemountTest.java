@@ -196,4 +196,23 @@ class RemountTest {
         String helperPid = lines.get(1).replaceAll(".*\\(pid (\\d+)\\).*", "$1");
         assertThat(ProcessHandle.of(Long.parseLong(helperPid)).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     }
+
+    /** Between the scan and the helper the container may change its paths: a target that is no longer dead stays. */
+    @Test
+    void aTargetThatIsNoLongerADeadMountIsLeftAlone() throws Exception {
+        Path target = Files.writeString(tmp.resolve("target"), "target\n");
+        Path live = Files.writeString(tmp.resolve("live"), "live\n");
+        Path fresh = Files.writeString(tmp.resolve("fresh"), "fresh\n");
+        Run.cmd(T, "mount", "--bind", live.toString(), target.toString()).requireSuccess();
+        try {
+            int self = (int) ProcessHandle.current().pid();
+            List<String> lines = new org.jlxcfs.daemon.remount.RemountAgent(Path.of("/proc"), tmp.resolve("mnt"), Set.of(), Set.of())
+                    .repair(List.of(new org.jlxcfs.daemon.remount.RemountAgent.Repair(self, 0, target.toString(), fresh.toString())));
+            assertThat(lines).containsExactly("pid " + self + ": FAILED " + target + " <- " + fresh
+                    + " no longer a dead mount there; left alone");
+            assertThat(Files.readString(target)).isEqualTo("live\n");
+        } finally {
+            while (MountTable.at(target).isPresent()) Run.cmd(T, "umount", "-l", target.toString());
+        }
+    }
 }
