@@ -133,7 +133,12 @@ public final class RemountAgent {
                     if (!jlxcfs && lxcfsDevices != null && !lxcfsDevices.contains(m.device())) continue;
                     if (!dead(p, m)) continue;
                     // a bind of one file ("/proc/meminfo") or of the whole tree ("/")
-                    Path fresh = mountPoint.resolve(m.root().replaceFirst("^/+", ""));
+                    Path fresh = mountPoint.resolve(m.root().replaceFirst("^/+", "")).normalize();
+                    if (!insideTree(fresh)) {
+                        LOG.log(System.Logger.Level.WARNING, "pid " + pid + ": stale " + m.fsType() + " mount at "
+                                + m.mountPoint() + " names '" + m.root() + "', which leads out of " + mountPoint + "; left alone");
+                        continue;
+                    }
                     if (!Files.exists(fresh)) {
                         LOG.log(System.Logger.Level.WARNING, "pid " + pid + ": stale " + m.fsType() + " mount at "
                                 + m.mountPoint() + " (" + m.root() + ") has no counterpart in " + mountPoint + "; left alone");
@@ -144,6 +149,20 @@ public final class RemountAgent {
             }
         }
         return repairs;
+    }
+
+    /**
+     * The root a mount shows comes from mountinfo, which a container with a FUSE server of its own
+     * can shape: the file bound in must be in our tree, reached without a symlink (a link could
+     * lead the helper, which resolves it in the host's namespace, to a host path).
+     */
+    private boolean insideTree(Path fresh) {
+        if (!fresh.startsWith(mountPoint)) return false;
+        try {
+            return fresh.toRealPath().equals(mountPoint.toRealPath().resolve(mountPoint.relativize(fresh)));
+        } catch (IOException e) {
+            return true; // missing: reported as having no counterpart
+        }
     }
 
     private static boolean served(MountTable.Mount m) {

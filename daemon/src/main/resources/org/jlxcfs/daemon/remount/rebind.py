@@ -10,7 +10,7 @@
 import ctypes, errno, os, sys
 
 SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429          # the same on every architecture
-OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC = 1, 0o2000000
+OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, AT_SYMLINK_NOFOLLOW = 1, 0o2000000, 0x100
 AT_FDCWD, MOVE_MOUNT_F_EMPTY_PATH = -100, 0x4
 CLONE_NEWNS, MNT_DETACH, UMOUNT_NOFOLLOW = 0x20000, 2, 8
 
@@ -35,7 +35,7 @@ trees = []
 for i in range(0, len(pairs), 2):
     src, dst = pairs[i], pairs[i + 1]
     fd = libc.syscall(ctypes.c_long(SYS_OPEN_TREE), ctypes.c_int(AT_FDCWD), src.encode(),
-                      ctypes.c_uint(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC))
+                      ctypes.c_uint(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW))
     if fd < 0:
         print('FAILED %s <- %s %s' % (dst, src, fail('open_tree')))
     else:
