@@ -12,9 +12,10 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * From the pid in a FUSE request to the reader's {@link Container}, without fork (the JVM
@@ -40,7 +41,13 @@ public final class ContainerResolver {
     private final long ownNamespace;
     /** Ask the kernel (off for fixture trees, whose pid files the kernel knows nothing of). */
     private final boolean useKernel;
-    private final Map<Long, Init> inits = new ConcurrentHashMap<>();
+    /**
+     * Inits by pid-namespace inode. A container can make pid namespaces at will (nested ones), so
+     * besides the pruning of idle entries the map holds at most {@value #NAMESPACES}, the least
+     * recently used going first (it is found again on its next read).
+     */
+    static final int NAMESPACES = 4096;
+    private final Map<Long, Init> inits;
     private volatile long lastPrune = System.nanoTime();
 
     private record Init(int pid, long startTime, long lastUsed, long checked) {}
@@ -59,14 +66,30 @@ public final class ContainerResolver {
         this.layout = layout;
         this.ownNamespace = ProcessInfo.pidNamespace(host, (int) ProcessHandle.current().pid());
         this.useKernel = host.proc().equals(java.nio.file.Path.of("/proc"));
+        this.inits = boundedMap(NAMESPACES);
+    }
+
+    private static Map<Long, Init> boundedMap(int max) {
+        return Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Init> eldest) {
+                return size() > max;
+            }
+        });
     }
 
     /** For tests: a resolver whose "own" pid namespace is given. */
     ContainerResolver(Host host, CgroupLayout layout, long ownNamespace) {
+        this(host, layout, ownNamespace, NAMESPACES);
+    }
+
+    /** For tests: and how many pid namespaces it keeps. */
+    ContainerResolver(Host host, CgroupLayout layout, long ownNamespace, int namespaces) {
         this.host = host;
         this.layout = layout;
         this.ownNamespace = ownNamespace;
         this.useKernel = false;
+        this.inits = boundedMap(namespaces);
     }
 
     public CgroupLayout layout() {
@@ -172,7 +195,9 @@ public final class ContainerResolver {
         if (now - lastPrune < 10_000_000_000L) return;
         lastPrune = now;
         int before = inits.size();
-        inits.values().removeIf(i -> now - i.lastUsed() > PRUNE_AFTER_NANOS);
+        synchronized (inits) {
+            inits.values().removeIf(i -> now - i.lastUsed() > PRUNE_AFTER_NANOS);
+        }
         if (inits.size() != before) {
             LOG.log(System.Logger.Level.DEBUG, "pruned " + (before - inits.size()) + " idle pid namespaces");
         }
