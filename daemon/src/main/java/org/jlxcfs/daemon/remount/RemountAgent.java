@@ -179,7 +179,7 @@ public final class RemountAgent {
         int r = statfs(inside);
         if (r == -Errno.ENOTCONN || r == -Errno.ECONNABORTED) return true;
         if (r == TIMED_OUT) {
-            LOG.log(System.Logger.Level.WARNING, pidDir.getFileName() + ": " + m.fsType() + " mount at " + m.mountPoint()
+            LOG.log(System.Logger.Level.WARNING, "pid " + pidDir.getFileName() + ": " + m.fsType() + " mount at " + m.mountPoint()
                     + " did not answer statfs within " + STATFS_TIMEOUT.toSeconds() + " s (hung, not dead); left alone");
         } else if (r != 0) {
             LOG.log(System.Logger.Level.DEBUG, "statfs " + inside + ": " + Errno.describe(-r) + "; left alone");
