@@ -9,6 +9,7 @@ import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.files.ShownCpus;
 import org.jlxcfs.view.host.Host;
 import org.jlxcfs.view.host.Kept;
+import org.jlxcfs.view.host.ProcessIdentity;
 import org.jlxcfs.view.host.ProcessInfo;
 
 import java.io.IOException;
@@ -19,24 +20,38 @@ import java.io.IOException;
  * of the CPU behind it (a container on host CPUs 4-5 reads the host's cpu4 as its cpu0). A
  * container shown every online host CPU sees the host's directory as it is. Every other entry is
  * the host's. The kernel asks on every lookup and listing through the directory, so each
- * reader's answer is kept for a second.
+ * reader's answer is kept for a second, keyed by the reader's identity (pid + start time: a pid
+ * recycled by a process of another container is another key), for the {@value #READERS} most
+ * recent readers.
  */
 final class CpuDirectoryFilter implements ChildFilter {
-    private final ContainerResolver resolver;
+    static final int READERS = 4096;
+
+    /** What a reader (by pid) is shown: resolving its container is the costly part kept here. */
+    interface Shown {
+        ShownCpus of(int pid) throws IOException;
+    }
+
     private final Host host;
-    private final ViewOptions options;
+    private final Shown shown;
+    private final Kept<ProcessIdentity, ShownCpus> byReader;
 
     CpuDirectoryFilter(ContainerResolver resolver, Host host, ViewOptions options) {
-        this.resolver = resolver;
+        this(host, pid -> ShownCpus.of(resolver.resolve(pid), host, options), READERS);
+    }
+
+    /** For tests: another way to find a reader's CPUs, another bound. */
+    CpuDirectoryFilter(Host host, Shown shown, int readers) {
         this.host = host;
-        this.options = options;
+        this.shown = shown;
+        this.byReader = new Kept<>(readers);
     }
 
     @Override
     public boolean visible(Caller caller, String name) throws FuseError {
         int n = cpuNumber(name);
         if (n < 0) return true;
-        ShownCpus cpus = shown(caller.pid());
+        ShownCpus cpus = cpusOf(caller.pid());
         return cpus.identity() || n < cpus.count();
     }
 
@@ -44,7 +59,7 @@ final class CpuDirectoryFilter implements ChildFilter {
     public String hostName(Caller caller, String name) throws FuseError {
         int n = cpuNumber(name);
         if (n < 0) return name;
-        ShownCpus cpus = shown(caller.pid());
+        ShownCpus cpus = cpusOf(caller.pid());
         return cpus.identity() || n >= cpus.count() ? name : "cpu" + cpus.hostId(n);
     }
 
@@ -60,9 +75,9 @@ final class CpuDirectoryFilter implements ChildFilter {
         return n;
     }
 
-    private ShownCpus shown(int pid) throws FuseError {
+    private ShownCpus cpusOf(int pid) throws FuseError {
         try {
-            return Kept.value("shown-cpus:" + pid, () -> ShownCpus.of(resolver.resolve(pid), host, options));
+            return byReader.get(ProcessIdentity.of(host, pid), () -> shown.of(pid));
         } catch (ProcessInfo.GoneException e) {
             throw FuseError.of(Errno.ESRCH);
         } catch (IOException | RuntimeException e) {

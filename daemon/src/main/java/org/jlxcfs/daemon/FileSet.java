@@ -3,6 +3,7 @@ package org.jlxcfs.daemon;
 import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.VirtualFile;
 import org.jlxcfs.view.files.CpuListFile;
+import org.jlxcfs.view.files.CpuTimes;
 import org.jlxcfs.view.files.CpuinfoFile;
 import org.jlxcfs.view.files.DiskstatsFile;
 import org.jlxcfs.view.files.LoadavgFile;
@@ -31,11 +32,13 @@ final class FileSet implements AutoCloseable {
 
     static FileSet create(Host host, ViewOptions options) {
         LoadavgSampler sampler = new LoadavgSampler(host);
+        // one owner of the idle figure, so that stat's idle column and uptime's idle agree
+        CpuTimes times = new CpuTimes(host, options);
         List<VirtualFile> files = new ArrayList<>(List.of(
                 new MeminfoFile(host, options),
                 new CpuinfoFile(host, options),
-                new StatFile(host, options),
-                new UptimeFile(host, options),
+                new StatFile(host, times),
+                new UptimeFile(host, times),
                 new LoadavgFile(host, options, sampler),
                 new DiskstatsFile(host),
                 new SwapsFile(host, options),

@@ -83,16 +83,25 @@ public final class Main implements Callable<Integer> {
 
     static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        CliErrors.install(cl);
         return cl.execute(args);
+    }
+
+    /** Argument checks before anything is started or mounted: one line and exit 2 for each refusal; null when all is well. */
+    private Integer checkArguments() {
+        Optional<String> refusal = CliErrors.mountPointRefusal(mountPoint);
+        if (refusal.isEmpty() && (threads < 1 || threads > 64)) {
+            refusal = Optional.of("jlxcfs: --threads must be between 1 and 64, got " + threads);
+        }
+        refusal.ifPresent(System.err::println);
+        return refusal.isPresent() ? 2 : null;
     }
 
     @Override
     public Integer call() throws Exception {
+        Integer refused = checkArguments();
+        if (refused != null) return refused;
         Logging.configure(debug ? Level.FINE : Level.INFO);
-        if (threads < 1 || threads > 64) {
-            System.err.println("jlxcfs: --threads must be between 1 and 64, got " + threads);
-            return 2;
-        }
         if (!Files.exists(Path.of("/dev/fuse"))) {
             System.err.println("jlxcfs: /dev/fuse is missing: load the fuse module (modprobe fuse) or, in a container, "
                     + "pass the device (--device /dev/fuse)");

@@ -1,5 +1,6 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.view.Container;
 import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.VirtualFile;
 import org.jlxcfs.view.cgroup.CgroupLayout;
@@ -26,27 +27,51 @@ final class ShowCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH", description = "A file of the tree, e.g. proc/meminfo or /proc/meminfo.")
     String path;
 
+    /**
+     * Every failure is one line naming its cause, exit 1: an unknown PATH, a pid that does not
+     * exist or whose /proc entries cannot be read (not root, no CAP_SYS_PTRACE), a cgroup file
+     * that cannot be read.
+     */
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         String wanted = path.replaceFirst("^/+", "");
-        CgroupLayout layout = CgroupLayout.discover(view.procRoot, view.cgroupRoot);
+        int reader = pid != null ? pid : (int) ProcessHandle.current().pid();
+        String what = "pid " + reader + " reading " + wanted;
+        CgroupLayout layout;
+        try {
+            layout = CgroupLayout.discover(view.procRoot, view.cgroupRoot);
+        } catch (IOException | RuntimeException e) {
+            return fail("cannot find the cgroup hierarchies: " + CliErrors.describe(e));
+        }
         try (FileSet files = FileSet.create(view.host(), view.options())) {
             VirtualFile file = files.find(wanted).orElse(null);
             if (file == null) {
-                System.err.println("jlxcfs show: no such file '" + path + "'; the tree has: "
+                return fail("'" + path + "' is not a file jlxcfs serves; it serves "
                         + files.files().stream().map(VirtualFile::path).collect(Collectors.joining(" ")));
-                return 2;
             }
-            int reader = pid != null ? pid : (int) ProcessHandle.current().pid();
+            Container container;
             try {
-                byte[] bytes = file.render(new ContainerResolver(view.host(), layout).resolve(reader));
-                System.out.write(bytes);
-                System.out.flush();
-                return 0;
+                container = new ContainerResolver(view.host(), layout).resolve(reader);
             } catch (ProcessInfo.GoneException e) {
-                System.err.println("jlxcfs show: " + e.getMessage());
-                return 1;
+                return fail("no process " + reader + (reader == ProcessHandle.current().pid() ? "" : " (--pid)"));
+            } catch (IOException | RuntimeException e) {
+                return fail("cannot find the container of pid " + reader + ": " + CliErrors.describe(e)
+                        + (e instanceof java.nio.file.AccessDeniedException ? " (needs root with ptrace access to that process)" : ""));
             }
+            byte[] bytes;
+            try {
+                bytes = file.render(container);
+            } catch (IOException | RuntimeException e) {
+                return fail("cannot render " + what + ": " + CliErrors.describe(e));
+            }
+            System.out.write(bytes, 0, bytes.length);
+            System.out.flush();
+            return 0;
         }
+    }
+
+    private static int fail(String line) {
+        System.err.println("jlxcfs show: " + line);
+        return 1;
     }
 }

@@ -25,4 +25,11 @@ class MountTableTest {
     void unescapesOnlyOctalTriples() {
         assertThat(MountTable.unescape("a\\134b\\011c\\x")).isEqualTo("a\\b\tc\\x");
     }
+
+    @Test
+    void repeatedOptionsAreTolerated() {
+        assertThat(MountTable.parse(List.of(
+                "47 27 0:44 / /mnt/x rw,rw,relatime shared:5 shared:5 - fuse.lxcfs lxcfs rw,user_id=0,user_id=0,allow_other,allow_other")))
+                .containsExactly(new MountTable.Mount(47, 27, "0:44", "/", "/mnt/x", "fuse.lxcfs", "lxcfs"));
+    }
 }

@@ -3,16 +3,19 @@ package org.jlxcfs.view;
 import org.jlxcfs.view.cgroup.CgroupLayout;
 import org.jlxcfs.view.cgroup.ContainerCgroups;
 import org.jlxcfs.view.host.Host;
+import org.jlxcfs.view.host.Kept;
 import org.jlxcfs.view.host.PidNamespaces;
+import org.jlxcfs.view.host.ProcessIdentity;
 import org.jlxcfs.view.host.ProcessInfo;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * From the pid in a FUSE request to the reader's {@link Container}, without fork (the JVM
@@ -38,13 +41,16 @@ public final class ContainerResolver {
     private final long ownNamespace;
     /** Ask the kernel (off for fixture trees, whose pid files the kernel knows nothing of). */
     private final boolean useKernel;
-    private final Map<Long, Init> inits = new ConcurrentHashMap<>();
+    /**
+     * Inits by pid-namespace inode. A container can make pid namespaces at will (nested ones), so
+     * besides the pruning of idle entries the map holds at most {@value #NAMESPACES}, the least
+     * recently used going first (it is found again on its next read).
+     */
+    static final int NAMESPACES = 4096;
+    private final Map<Long, Init> inits;
     private volatile long lastPrune = System.nanoTime();
 
     private record Init(int pid, long startTime, long lastUsed, long checked) {}
-
-    /** A container's cgroups, read from its init's /proc/PID/cgroup. */
-    private record Cgroups(long startTime, ContainerCgroups cgroups, long read) {}
 
     /**
      * How long a checked answer is trusted without reading /proc again. An init is replaced
@@ -52,21 +58,38 @@ public final class ContainerResolver {
      * file would otherwise cost several /proc reads before any cgroup file is read.
      */
     private static final long TRUST_NANOS = 1_000_000_000L;
-    private final Map<Integer, Cgroups> cgroupsByInit = new ConcurrentHashMap<>();
+    /** A container's cgroups, from its init's /proc/PID/cgroup, by the init's identity; kept a second. */
+    private final Kept<ProcessIdentity, ContainerCgroups> cgroupsByInit = new Kept<>(4096);
 
     public ContainerResolver(Host host, CgroupLayout layout) throws IOException {
         this.host = host;
         this.layout = layout;
         this.ownNamespace = ProcessInfo.pidNamespace(host, (int) ProcessHandle.current().pid());
         this.useKernel = host.proc().equals(java.nio.file.Path.of("/proc"));
+        this.inits = boundedMap(NAMESPACES);
+    }
+
+    private static Map<Long, Init> boundedMap(int max) {
+        return Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Init> eldest) {
+                return size() > max;
+            }
+        });
     }
 
     /** For tests: a resolver whose "own" pid namespace is given. */
     ContainerResolver(Host host, CgroupLayout layout, long ownNamespace) {
+        this(host, layout, ownNamespace, NAMESPACES);
+    }
+
+    /** For tests: and how many pid namespaces it keeps. */
+    ContainerResolver(Host host, CgroupLayout layout, long ownNamespace, int namespaces) {
         this.host = host;
         this.layout = layout;
         this.ownNamespace = ownNamespace;
         this.useKernel = false;
+        this.inits = boundedMap(namespaces);
     }
 
     public CgroupLayout layout() {
@@ -88,13 +111,8 @@ public final class ContainerResolver {
     }
 
     private ContainerCgroups cgroupsOf(Init init) throws IOException {
-        long now = System.nanoTime();
-        Cgroups c = cgroupsByInit.get(init.pid());
-        if (c != null && c.startTime() == init.startTime() && now - c.read() < TRUST_NANOS) return c.cgroups();
-        ContainerCgroups fresh = ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid()));
-        if (cgroupsByInit.size() > 4 * Math.max(inits.size(), 64)) cgroupsByInit.clear(); // bounds it between prunes
-        cgroupsByInit.put(init.pid(), new Cgroups(init.startTime(), fresh, now));
-        return fresh;
+        return cgroupsByInit.get(new ProcessIdentity(init.pid(), init.startTime()),
+                () -> ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid())));
     }
 
     private Init initOf(long ns, int reader) throws IOException {
@@ -177,8 +195,9 @@ public final class ContainerResolver {
         if (now - lastPrune < 10_000_000_000L) return;
         lastPrune = now;
         int before = inits.size();
-        inits.values().removeIf(i -> now - i.lastUsed() > PRUNE_AFTER_NANOS);
-        cgroupsByInit.values().removeIf(c -> now - c.read() > PRUNE_AFTER_NANOS);
+        synchronized (inits) {
+            inits.values().removeIf(i -> now - i.lastUsed() > PRUNE_AFTER_NANOS);
+        }
         if (inits.size() != before) {
             LOG.log(System.Logger.Level.DEBUG, "pruned " + (before - inits.size()) + " idle pid namespaces");
         }

@@ -1,14 +1,15 @@
 package org.jlxcfs.daemon.remount;
 
+import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.Libc;
 import org.jlxcfs.fuse.MountTable;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,6 +25,11 @@ import java.util.concurrent.TimeUnit;
  * runtime CLI, nothing run from the container's filesystem; the bind itself is done by a
  * single-threaded helper (rebind.py, Python on the host) since the kernel refuses setns into a
  * mount namespace to a multi-threaded process such as this JVM.
+ *
+ * <p>A bind is stale when its type is fuse.jlxcfs or fuse.lxcfs and it is dead: statfs of it,
+ * through the container's root (/proc/PID/root/TARGET), fails with ENOTCONN or ECONNABORTED. What
+ * is mounted at the LXCFS mount point now says nothing: after {@code fusermount -u} nothing is, and
+ * a restarted LXCFS mounts a new device there while the containers keep the dead one.
  */
 public final class RemountAgent {
     private static final System.Logger LOG = System.getLogger("jlxcfs.remount");
@@ -31,16 +37,24 @@ public final class RemountAgent {
     /** One stale bind: where it is in the container and the live file to put there. */
     public record Repair(int pid, long mountNamespace, String target, String source) {}
 
+    /** A helper that has not finished by then is killed: it may hang on a mount that does not answer. */
+    static final Duration HELPER_TIMEOUT = Duration.ofSeconds(30);
+    /** statfs of a bind goes to its server: one that is alive but hung must not hang the agent. */
+    private static final Duration STATFS_TIMEOUT = Duration.ofSeconds(5);
+    private static final int TIMED_OUT = Integer.MIN_VALUE;
+
     private final Path proc;
     private final Path mountPoint;
     private final Set<String> formerDevices;
     private final Set<String> lxcfsDevices;
+    private List<String> interpreter;
+    private Duration helperTimeout = HELPER_TIMEOUT;
 
     /**
      * @param formerDevices devices ("0:42") of earlier jlxcfs mounts at this mount point: only
      *                      stale jlxcfs binds from those are ours to repair (another jlxcfs
      *                      instance's are not); null repairs every stale jlxcfs bind
-     * @param lxcfsDevices  devices of dead LXCFS mounts whose binds to move over to jlxcfs (a host
+     * @param lxcfsDevices  devices of LXCFS mounts whose dead binds to move over to jlxcfs (a host
      *                      leaving LXCFS); empty: none; null: every dead LXCFS bind
      */
     public RemountAgent(Path proc, Path mountPoint, Set<String> formerDevices, Set<String> lxcfsDevices) {
@@ -50,14 +64,14 @@ public final class RemountAgent {
         this.lxcfsDevices = lxcfsDevices;
     }
 
-    /** The device of the LXCFS mount (live or dead) at {@code path} in our namespace, if any. */
-    public static Set<String> lxcfsDeviceAt(Path proc, Path path) throws IOException {
-        String p = path.toAbsolutePath().normalize().toString();
-        Set<String> devices = new HashSet<>();
-        for (MountTable.Mount m : MountTable.read(proc.resolve("self/mountinfo"))) {
-            if (m.mountPoint().equals(p) && m.fsType().equals("fuse.lxcfs")) devices.add(m.device());
-        }
-        return devices;
+    /**
+     * Runs the helper with another interpreter (its arguments first, then rebind.py's) and time
+     * limit: for tests, and hosts whose python3 is elsewhere.
+     */
+    public RemountAgent withHelper(List<String> interpreter, Duration timeout) {
+        this.interpreter = List.copyOf(interpreter);
+        this.helperTimeout = timeout;
+        return this;
     }
 
     /** The file listing the devices of every jlxcfs mount made at a mount point, next to the keeper. */
@@ -82,8 +96,9 @@ public final class RemountAgent {
         String liveDevice = null;
         Set<String> liveDevices = new HashSet<>();
         for (MountTable.Mount m : MountTable.read(proc.resolve("self/mountinfo"))) {
+            if (!served(m)) continue;
             // a device still mounted in our namespace and answering statfs is alive (e.g. a running LXCFS)
-            if (m.fsType().startsWith("fuse.") && Libc.statfs(m.mountPoint()) == 0) liveDevices.add(m.device());
+            if (statfs(m.mountPoint()) == 0) liveDevices.add(m.device());
             if (m.mountPoint().equals(mountPoint.toString()) && m.fsType().equals("fuse.jlxcfs")) liveDevice = m.device();
         }
         if (liveDevice == null || !liveDevices.contains(liveDevice)) {
@@ -112,12 +127,18 @@ public final class RemountAgent {
                     visible.put(m.mountPoint(), m);
                 }
                 for (MountTable.Mount m : visible.values()) {
+                    if (!served(m) || liveDevices.contains(m.device())) continue;
                     boolean jlxcfs = m.fsType().equals("fuse.jlxcfs");
-                    if (!(jlxcfs || m.fsType().equals("fuse.lxcfs")) || liveDevices.contains(m.device())) continue;
                     if (jlxcfs && formerDevices != null && !formerDevices.contains(m.device())) continue;
                     if (!jlxcfs && lxcfsDevices != null && !lxcfsDevices.contains(m.device())) continue;
+                    if (!dead(p, m)) continue;
                     // a bind of one file ("/proc/meminfo") or of the whole tree ("/")
-                    Path fresh = mountPoint.resolve(m.root().replaceFirst("^/+", ""));
+                    Path fresh = mountPoint.resolve(m.root().replaceFirst("^/+", "")).normalize();
+                    if (!insideTree(fresh)) {
+                        LOG.log(System.Logger.Level.WARNING, "pid " + pid + ": stale " + m.fsType() + " mount at "
+                                + m.mountPoint() + " names '" + m.root() + "', which leads out of " + mountPoint + "; left alone");
+                        continue;
+                    }
                     if (!Files.exists(fresh)) {
                         LOG.log(System.Logger.Level.WARNING, "pid " + pid + ": stale " + m.fsType() + " mount at "
                                 + m.mountPoint() + " (" + m.root() + ") has no counterpart in " + mountPoint + "; left alone");
@@ -130,23 +151,95 @@ public final class RemountAgent {
         return repairs;
     }
 
-    /** Applies the repairs, one helper per namespace; returns the helper's lines ("FIXED target <- source"). */
+    /**
+     * The root a mount shows comes from mountinfo, which a container with a FUSE server of its own
+     * can shape: the file bound in must be in our tree, reached without a symlink (a link could
+     * lead the helper, which resolves it in the host's namespace, to a host path).
+     */
+    private boolean insideTree(Path fresh) {
+        if (!fresh.startsWith(mountPoint)) return false;
+        try {
+            return fresh.toRealPath().equals(mountPoint.toRealPath().resolve(mountPoint.relativize(fresh)));
+        } catch (IOException e) {
+            return true; // missing: reported as having no counterpart
+        }
+    }
+
+    private static boolean served(MountTable.Mount m) {
+        return m.fsType().equals("fuse.jlxcfs") || m.fsType().equals("fuse.lxcfs");
+    }
+
+    /**
+     * Whether the bind at {@code m} in the namespace of the process at {@code pidDir} is dead: its
+     * server is gone (ENOTCONN) or its connection was aborted (ECONNABORTED). The path is walked
+     * from the process's root, so it reaches the container's mount, whatever ours shows there.
+     */
+    private boolean dead(Path pidDir, MountTable.Mount m) {
+        String inside = pidDir.resolve("root").toString() + m.mountPoint();
+        int r = statfs(inside);
+        if (r == -Errno.ENOTCONN || r == -Errno.ECONNABORTED) return true;
+        if (r == TIMED_OUT) {
+            LOG.log(System.Logger.Level.WARNING, "pid " + pidDir.getFileName() + ": " + m.fsType() + " mount at " + m.mountPoint()
+                    + " did not answer statfs within " + STATFS_TIMEOUT.toSeconds() + " s (hung, not dead); left alone");
+        } else if (r != 0) {
+            LOG.log(System.Logger.Level.DEBUG, "statfs " + inside + ": " + Errno.describe(-r) + "; left alone");
+        }
+        return false;
+    }
+
+    /** statfs(2) of {@code path}: 0, -errno, or TIMED_OUT when the server does not answer in time. */
+    private static int statfs(String path) {
+        int[] result = {TIMED_OUT};
+        // a thread of its own: a hung server blocks it in the kernel, where no interrupt reaches it
+        Thread t = Thread.ofPlatform().daemon().name("remount-statfs").start(() -> result[0] = Libc.statfs(path));
+        try {
+            if (!t.join(STATFS_TIMEOUT)) return TIMED_OUT;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return TIMED_OUT;
+        }
+        return result[0];
+    }
+
+    /**
+     * Applies the repairs, one helper per namespace; returns the helper's lines ("FIXED target <-
+     * source", "FAILED ..."). A helper still running after the time limit is killed, and its
+     * targets are reported FAILED with the reason.
+     */
     public List<String> repair(List<Repair> repairs) throws IOException, InterruptedException {
         Map<Integer, List<Repair>> byPid = new LinkedHashMap<>();
         for (Repair r : repairs) byPid.computeIfAbsent(r.pid(), k -> new ArrayList<>()).add(r);
         Path script = Files.createTempFile("jlxcfs-rebind", ".py");
+        Path output = Files.createTempFile("jlxcfs-rebind", ".out");
         try (InputStream in = RemountAgent.class.getResourceAsStream("rebind.py")) {
             Files.write(script, in.readAllBytes());
         }
         List<String> lines = new ArrayList<>();
         try {
             for (var e : byPid.entrySet()) {
-                List<String> cmd = new ArrayList<>(List.of(python(), script.toString(), String.valueOf(e.getKey())));
+                List<String> cmd = new ArrayList<>(interpreter != null ? interpreter : List.of(python()));
+                cmd.add(script.toString());
+                cmd.add(String.valueOf(e.getKey()));
                 for (Repair r : e.getValue()) cmd.addAll(List.of(r.source(), r.target()));
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
-                for (String line : out.split("\n")) {
+                // output to a file, not a pipe: reading a pipe to its end would wait as long as the helper hangs
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile())
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                List<String> out = new ArrayList<>();
+                if (!p.waitFor(helperTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    p.waitFor(5, TimeUnit.SECONDS);
+                    out.addAll(Files.readAllLines(output));
+                    for (Repair r : e.getValue()) {
+                        if (out.stream().noneMatch(l -> l.startsWith("FIXED " + r.target() + " ") || l.startsWith("FAILED " + r.target() + " "))) {
+                            out.add("FAILED " + r.target() + " <- " + r.source() + " the remount helper (pid " + p.pid()
+                                    + ") did not finish within " + helperTimeout.toSeconds() + " s and was killed");
+                        }
+                    }
+                } else {
+                    out.addAll(Files.readAllLines(output));
+                }
+                for (String line : out) {
                     if (line.isBlank()) continue;
                     String l = "pid " + e.getKey() + ": " + line;
                     lines.add(l);
@@ -155,6 +248,7 @@ public final class RemountAgent {
             }
         } finally {
             Files.deleteIfExists(script);
+            Files.deleteIfExists(output);
         }
         return lines;
     }

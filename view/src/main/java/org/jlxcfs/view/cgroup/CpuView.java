@@ -42,9 +42,12 @@ public record CpuView(CpuSet cpuset, CpuSet visible, OptionalDouble quota) {
         return new CpuView(cpuset, cpuset.limit(count), quota);
     }
 
+    /** One key per host root (tests use several fixture hosts); a second, as every rarely changing value. */
+    private static final Kept<Path, CpuSet> ONLINE = new Kept<>(16);
+
     /** The host's online CPUs (sys/devices/system/cpu/online). */
     public static CpuSet hostOnline(Host host) throws IOException {
         Path online = host.sys().resolve("devices/system/cpu/online");
-        return Kept.value("online:" + online, () -> CpuSet.parse(SysFiles.readString(online)));
+        return ONLINE.get(online, () -> CpuSet.parse(SysFiles.readString(online)));
     }
 }

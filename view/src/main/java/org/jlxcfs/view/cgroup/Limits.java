@@ -4,6 +4,7 @@ import org.jlxcfs.view.host.Kept;
 import org.jlxcfs.view.host.Text;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -16,20 +17,27 @@ import java.util.OptionalLong;
 public final class Limits {
     private Limits() {}
 
-    /** Limits change rarely and each costs a read per ancestor: an answer is kept a second per cgroup. */
-    private static <T> T kept(String kind, Cgroup cgroup, Kept.Reading<T> reading) throws IOException {
-        return Kept.value(kind + cgroup.directory(), reading);
-    }
+    /**
+     * Limits change rarely and each costs a read per ancestor: an answer is kept a second per
+     * cgroup directory, one cache per kind of limit. The keys are the cgroups readers are in:
+     * {@value #CGROUPS} of them, the least recently read dropped first.
+     */
+    static final int CGROUPS = 4096;
+    private static final Kept<Path, Boolean> SWAPPINESS_OFF = new Kept<>(CGROUPS);
+    private static final Kept<Path, OptionalLong> MEMORY = new Kept<>(CGROUPS);
+    private static final Kept<Path, OptionalLong> SWAP = new Kept<>(CGROUPS);
+    private static final Kept<Path, OptionalDouble> CPU_QUOTA = new Kept<>(CGROUPS);
+    private static final Kept<Path, Optional<CpuSet>> CPUSET = new Kept<>(CGROUPS);
 
     /** v1 memory.swappiness is 0: the cgroup's own reclaim never swaps (v2 has no such setting). */
     public static boolean swappinessOff(Cgroup memory) throws IOException {
         if (memory.hierarchy().v2()) return false;
-        return kept("w:", memory, () -> memory.readCounter("memory.swappiness").orElse(60) == 0);
+        return SWAPPINESS_OFF.get(memory.directory(), () -> memory.readCounter("memory.swappiness").orElse(60) == 0);
     }
 
     /** Memory limit in bytes (v2 memory.max, v1 memory.limit_in_bytes); empty when unlimited. */
     public static OptionalLong memory(Cgroup memory) throws IOException {
-        return kept("m:", memory, () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.max" : "memory.limit_in_bytes"));
+        return MEMORY.get(memory.directory(), () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.max" : "memory.limit_in_bytes"));
     }
 
     /**
@@ -37,12 +45,12 @@ public final class Limits {
      * plus swap). Empty when unlimited or when the kernel does not account swap.
      */
     public static OptionalLong swap(Cgroup memory) throws IOException {
-        return kept("s:", memory, () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes"));
+        return SWAP.get(memory.directory(), () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes"));
     }
 
     /** CPU quota in CPUs (quota / period, e.g. 0.5), the smallest on the path; empty when none. */
     public static OptionalDouble cpuQuota(Cgroup cpu) throws IOException {
-        return kept("q:", cpu, () -> quotaOverAncestors(cpu));
+        return CPU_QUOTA.get(cpu.directory(), () -> quotaOverAncestors(cpu));
     }
 
     private static OptionalDouble quotaOverAncestors(Cgroup cpu) throws IOException {
@@ -82,7 +90,7 @@ public final class Limits {
      * the ancestors'), else its configured set, else the nearest ancestor's.
      */
     public static Optional<CpuSet> cpuset(Cgroup cpuset) throws IOException {
-        return kept("c:", cpuset, () -> cpusetOf(cpuset));
+        return CPUSET.get(cpuset.directory(), () -> cpusetOf(cpuset));
     }
 
     private static Optional<CpuSet> cpusetOf(Cgroup cpuset) throws IOException {

@@ -29,6 +29,11 @@ public final class ShownCpus {
         return new ShownCpus(CpuView.of(container, host, options), CpuView.hostOnline(host));
     }
 
+    /** From a view already made (tests of the users of this class). */
+    public static ShownCpus of(CpuView view, CpuSet hostOnline) {
+        return new ShownCpus(view, hostOnline);
+    }
+
     CpuView view() {
         return view;
     }

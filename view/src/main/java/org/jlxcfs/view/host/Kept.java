@@ -1,36 +1,77 @@
 package org.jlxcfs.view.host;
 
 import java.io.IOException;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * Values kept for a second: those that change rarely (cgroup limits and settings, the host's
- * online CPUs, what CPUs a reader is shown) and a cgroup's task counts, which cost a /proc read
- * per task. A container's files are read thousands of times a second and each such value costs
- * at least one kernel file read; the usage counters a file shows are never kept.
+ * Values kept for a second, one typed cache per concern, each owned by the class that uses it:
+ * those that change rarely (cgroup limits and settings, the host's online CPUs, the CPUs a reader
+ * is shown) and a cgroup's task counts, which cost a /proc read per task. A container's files are
+ * read thousands of times a second and each such value costs at least one kernel file read; the
+ * usage counters a file shows are never kept.
+ *
+ * <p>Each entry expires on its own a second after it was read, and a cache holds at most
+ * {@code max} keys, the least recently used going first: a container that makes many keys
+ * (cgroups, processes) pushes out old entries one by one, never everyone's at once. Keys that
+ * name a process must be its identity ({@link ProcessIdentity}: pid + start time), so that a
+ * recycled pid never gets another process's answer.
+ *
+ * @param <K> what the value is about (a cgroup directory, a process identity …)
+ * @param <V> the value
  */
-public final class Kept {
-    private Kept() {}
-
+public final class Kept<K, V> {
     /** -Djlxcfs.keepMillis=0 turns keeping off (the fixture-tree tests change files between reads). */
     static final long KEEP_NANOS = Long.getLong("jlxcfs.keepMillis", 1000) * 1_000_000L;
-    private static final int MAX = 16_384;
-    private record Entry(Object value, long at) {}
-    private static final ConcurrentHashMap<String, Entry> VALUES = new ConcurrentHashMap<>();
+
+    private record Held<V>(V value, long at) {}
+
+    private final long keepNanos;
+    private final LinkedHashMap<K, Held<V>> entries;
 
     public interface Reading<T> {
         T read() throws IOException;
     }
 
-    /** The value kept under {@code key} if read within the last second, else a fresh reading. */
-    @SuppressWarnings("unchecked")
-    public static <T> T value(String key, Reading<T> reading) throws IOException {
+    /** @param max the most keys kept; the least recently used is dropped beyond it */
+    public Kept(int max) {
+        this(max, KEEP_NANOS);
+    }
+
+    /** For tests: how long a value is kept. */
+    Kept(int max, long keepNanos) {
+        if (max < 1) throw new IllegalArgumentException("max " + max);
+        this.keepNanos = keepNanos;
+        this.entries = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, Held<V>> eldest) {
+                return size() > max;
+            }
+        };
+    }
+
+    /**
+     * The value kept for {@code key} if read within the last second, else a fresh reading (made
+     * outside the lock: two readers may both read, the later one is kept).
+     */
+    public V get(K key, Reading<V> reading) throws IOException {
+        if (keepNanos <= 0) return reading.read();
         long now = System.nanoTime();
-        Entry e = VALUES.get(key);
-        if (e != null && now - e.at() < KEEP_NANOS) return (T) e.value();
-        T value = reading.read();
-        if (VALUES.size() > MAX) VALUES.clear(); // bounded: keys name cgroups, which come and go
-        VALUES.put(key, new Entry(value, now));
+        synchronized (entries) {
+            Held<V> e = entries.get(key);
+            if (e != null && now - e.at() < keepNanos) return e.value();
+        }
+        V value = reading.read();
+        synchronized (entries) {
+            entries.put(key, new Held<>(value, now));
+        }
         return value;
+    }
+
+    /** Keys held now, expired ones included (for tests and metrics). */
+    public int size() {
+        synchronized (entries) {
+            return entries.size();
+        }
     }
 }

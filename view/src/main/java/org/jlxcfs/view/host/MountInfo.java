@@ -20,12 +20,18 @@ public record MountInfo(String root, String mountPoint, String fsType, String so
             int dash = List.of(f).indexOf("-");
             if (f.length < 10 || dash < 6 || dash + 3 >= f.length) continue; // not a mountinfo line
             mounts.add(new MountInfo(unescape(f[3]), unescape(f[4]), f[dash + 1], unescape(f[dash + 2]),
-                    Set.of(f[dash + 3].split(","))));
+                    options(f[dash + 3])));
         }
         return mounts;
     }
 
-    private static final java.util.regex.Pattern OCTAL = java.util.regex.Pattern.compile("[0-7]{3}");
+    /**
+     * The comma-separated super options as a set. Set.copyOf, not Set.of: a kernel or a FUSE
+     * server may repeat an option ("rw,...,rw"), and one odd line must not abort discovery.
+     */
+    static Set<String> options(String field) {
+        return Set.copyOf(List.of(field.split(",")));
+    }
 
     /** mountinfo writes space, tab, newline and backslash as \ooo. */
     static String unescape(String s) {
@@ -33,7 +39,7 @@ public record MountInfo(String root, String mountPoint, String fsType, String so
         StringBuilder sb = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == '\\' && i + 4 <= s.length() && OCTAL.matcher(s.substring(i + 1, i + 4)).matches()) {
+            if (c == '\\' && isOctal(s, i + 1)) {
                 sb.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
                 i += 3;
             } else {
@@ -41,5 +47,13 @@ public record MountInfo(String root, String mountPoint, String fsType, String so
             }
         }
         return sb.toString();
+    }
+
+    private static boolean isOctal(String s, int from) {
+        if (from + 3 > s.length()) return false;
+        for (int i = from; i < from + 3; i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '7') return false;
+        }
+        return true;
     }
 }

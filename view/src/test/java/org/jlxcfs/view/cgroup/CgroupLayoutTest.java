@@ -76,4 +76,17 @@ class CgroupLayoutTest {
         assertThat(Limits.memory(c2.cgroups().memory().orElseThrow())).hasValue(2097152L);
         assertThat(Limits.cpuQuota(c2.cgroups().cpu().orElseThrow())).hasValue(2.5);
     }
+
+    @Test
+    void aRepeatedSuperOptionDoesNotAbortDiscovery() throws Exception {
+        List<String> lines = List.of(
+                "40 25 0:40 / /run/user/0/gvfs rw - fuse.gvfsd-fuse gvfsd-fuse rw,user_id=0,user_id=0",
+                "33 25 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct,cpu,rw",
+                "35 25 0:31 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate,nsdelegate");
+        CgroupLayout l = CgroupLayout.discover(lines, Path.of("/sys/fs/cgroup"));
+        assertThat(l.hierarchy("cpu").orElseThrow().controllers()).containsExactlyInAnyOrder("cpu", "cpuacct");
+        assertThat(l.mode()).isEqualTo(CgroupLayout.Mode.HYBRID);
+        assertThat(org.jlxcfs.view.host.MountInfo.parse(lines).getFirst().superOptions())
+                .containsExactlyInAnyOrder("rw", "user_id=0");
+    }
 }

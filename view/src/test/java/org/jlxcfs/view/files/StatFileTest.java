@@ -225,25 +225,63 @@ class StatFileTest {
     }
 
     @Test
-    void idleHighWaterIsPerCgroupAndBounded() throws Exception {
+    void idleHighWaterIsPerContainerAndBounded() throws Exception {
         FixtureHost fx = host16(FixtureHost.v2(tmp));
-        StatFile stat = new StatFile(fx.host(), ViewOptions.DEFAULTS, 8);
+        CpuTimes times = new CpuTimes(fx.host(), ViewOptions.DEFAULTS, 8);
+        StatFile stat = new StatFile(fx.host(), times);
+        Container a = initAt(fx, "/a", 201), b = initAt(fx, "/b", 202);
         quota(fx, "/a", 100_000, 100_000);
         quota(fx, "/b", 100_000, 100_000);
         usage(fx, "/a", cpu0(0), cpu0(0));
         usage(fx, "/b", cpu0(0), cpu0(0));
-        assertThat(render(stat, fx.container("/a"))).startsWith("cpu  0 0 0 60000 ");
+        assertThat(render(stat, a)).startsWith("cpu  0 0 0 60000 ");
         quota(fx, "/a", 50_000, 100_000);
-        assertThat(render(stat, fx.container("/a"))).startsWith("cpu  0 0 0 60000 ");
+        assertThat(render(stat, a)).startsWith("cpu  0 0 0 60000 ");
         // /b has its own mark
         quota(fx, "/b", 50_000, 100_000);
-        assertThat(render(stat, fx.container("/b"))).startsWith("cpu  0 0 0 30000 ");
-        // reading many other cgroups evicts /a's mark
+        assertThat(render(stat, b)).startsWith("cpu  0 0 0 30000 ");
+        // reading many other containers evicts /a's mark, least recently read first
         for (int i = 0; i < 8; i++) {
             usage(fx, "/x" + i, cpu0(0), cpu0(0));
-            render(stat, fx.container("/x" + i));
+            render(stat, initAt(fx, "/x" + i, 300 + i));
         }
-        assertThat(render(stat, fx.container("/a"))).startsWith("cpu  0 0 0 30000 ");
+        assertThat(times.tracked()).isEqualTo(8);
+        assertThat(render(stat, a)).startsWith("cpu  0 0 0 30000 ");
+    }
+
+    @Test
+    void aContainerHoldsOneMarkWhateverCgroupsItUsesAndARecycledPidStartsAfresh() throws Exception {
+        FixtureHost fx = host16(FixtureHost.v2(tmp));
+        CpuTimes times = new CpuTimes(fx.host(), ViewOptions.DEFAULTS, 8);
+        StatFile stat = new StatFile(fx.host(), times);
+        Container a = initAt(fx, "/a", 201);
+        quota(fx, "/a", 100_000, 100_000);
+        usage(fx, "/a", cpu0(0), cpu0(0));
+        assertThat(render(stat, a)).startsWith("cpu  0 0 0 60000 ");
+        // its init moves through many sub-cgroups (delegated v2): still one mark, nobody evicted
+        Container other = initAt(fx, "/other", 202);
+        usage(fx, "/other", cpu0(0), cpu0(0));
+        render(stat, other);
+        for (int i = 0; i < 20; i++) {
+            usage(fx, "/a/s" + i, cpu0(0), cpu0(0));
+            render(stat, new Container(201, 201, CpuFixtures.INIT_START_TICKS, fx.container("/a/s" + i).cgroups()));
+        }
+        assertThat(times.tracked()).isEqualTo(2);
+        // back in /a: its counters are not the sub-cgroup's, so the formula starts afresh
+        quota(fx, "/a", 50_000, 100_000);
+        assertThat(render(stat, a)).startsWith("cpu  0 0 0 30000 ");
+        // pid 201 recycled by another container's init, started later: not the old mark
+        quota(fx, "/a", 100_000, 100_000);
+        render(stat, a);
+        quota(fx, "/a", 50_000, 100_000);
+        fx.proc("201/stat", pidStat(201, "init", 'S', CpuFixtures.INIT_START_TICKS + 100));
+        assertThat(render(stat, fx.container("/a", 201))).startsWith("cpu  0 0 0 29950 ");
+    }
+
+    /** A container at {@code path} whose init is {@code pid}, started with the fixture's init. */
+    private static Container initAt(FixtureHost fx, String path, int pid) {
+        fx.proc(pid + "/stat", pidStat(pid, "init", 'S', CpuFixtures.INIT_START_TICKS));
+        return fx.container(path, pid);
     }
 
     @Test

@@ -12,6 +12,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.jlxcfs.view.files.CpuFixtures.HOST_UPTIME;
@@ -91,12 +93,46 @@ class UptimeFileTest {
 
     @ParameterizedTest
     @EnumSource(Layout.class)
-    void withoutAccountingTheHostsIdleProRata(Layout layout) throws Exception {
+    void withoutAccountingTheHostsIdleAsStatShowsIt(Layout layout) throws Exception {
         FixtureHost fx = host16(FixtureHost.of(layout, tmp));
-        // own pid namespace, host cgroups (unshare -p): 15000 s × 600 / 1000 of the host's idle
-        assertThat(render(fx, fx.container("/"))).isEqualTo("600.00 9000.00\n");
-        // no cpuacct / cpu.stat for the container's cgroup: at most 7 CPUs × 600 s
+        // own pid namespace, host cgroups (unshare -p): stat is the host's, so is its idle total (Σ 90000+i)
+        assertThat(render(fx, fx.container("/"))).isEqualTo("600.00 14401.20\n");
+        // no cpuacct / cpu.stat for the container's cgroup: the host's idle of CPUs 0-3,8,10-11
         cpuset(fx, "/ctr", "0-3,8,10-11");
-        assertThat(render(fx, fx.container("/ctr"))).isEqualTo("600.00 4200.00\n");
+        assertThat(render(fx, fx.container("/ctr"))).isEqualTo("600.00 6300.35\n");
+    }
+
+    /** The container: 0.5 CPU, busy a little above its quota between reads; idle 1.48 → 1.46 → 1.43 before. */
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void idleNeverGoesBackwardsAndAlwaysEqualsStatsIdleTotal(Layout layout) throws Exception {
+        FixtureHost fx = host16(FixtureHost.of(layout, tmp));
+        quota(fx, "/ctr", 50_000, 100_000);
+        CpuTimes times = new CpuTimes(fx.host(), ViewOptions.DEFAULTS);
+        UptimeFile uptime = new UptimeFile(fx.host(), times);
+        StatFile stat = new StatFile(fx.host(), times);
+        Container c = fx.container("/ctr");
+        List<String> idles = new ArrayList<>();
+        long busyMs = 298_520; // 0.5 × 600 s − 1.48 s
+        for (int i = 0; i < 6; i++) {
+            fx.proc("uptime", String.format("%d.%02d 15000.00%n", 1000 + i / 2, i % 2 * 50));
+            long[] user = new long[16];
+            user[0] = busyMs * 1_000_000L;
+            usage(fx, "/ctr", user, new long[16]);
+            String u = new String(uptime.render(c), StandardCharsets.UTF_8);
+            String[] cpu = new String(stat.render(c), StandardCharsets.UTF_8).lines().findFirst().orElseThrow().split(" +");
+            // uptime idle seconds = stat's idle column / USER_HZ, in every read
+            assertThat(u.strip().split(" ")[1]).isEqualTo(String.format("%d.%02d", Long.parseLong(cpu[4]) / 100, Long.parseLong(cpu[4]) % 100));
+            idles.add(u.strip().split(" ")[1]);
+            busyMs += 270; // 0.27 s busy per 0.5 s: above the 0.25 s of quota (bursts, rounding)
+        }
+        assertThat(idles).containsExactly("1.48", "1.48", "1.48", "1.48", "1.48", "1.48");
+        // once the container idles, idle grows again from the mark
+        fx.proc("uptime", "1010.00 15000.00\n");
+        assertThat(render(fx, uptime, c)).isEqualTo("610.00 5.13\n");
+    }
+
+    private static String render(FixtureHost fx, UptimeFile f, Container c) throws Exception {
+        return new String(f.render(c), StandardCharsets.UTF_8);
     }
 }
