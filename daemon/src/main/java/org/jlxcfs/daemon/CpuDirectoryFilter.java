@@ -77,7 +77,7 @@ final class CpuDirectoryFilter implements ChildFilter {
 
     private ShownCpus cpusOf(int pid) throws FuseError {
         try {
-            return byReader.get(ProcessIdentity.of(host, pid), () -> shown.of(pid));
+            return byReader.get(ProcessIdentity.of(host, pid), () -> shown.of(pid), ShownCpus::settled);
         } catch (ProcessInfo.GoneException e) {
             throw FuseError.of(Errno.ESRCH);
         } catch (IOException | RuntimeException e) {

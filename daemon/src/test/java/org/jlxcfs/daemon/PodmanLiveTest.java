@@ -102,6 +102,20 @@ class PodmanLiveTest {
         assertThat(lines[5]).matches("SwapTotal:\\s+0 kB");
     }
 
+    /**
+     * runc writes the limits after the container's mounts, whose lookups already render our files:
+     * the very first read in the container (a JVM sizing itself at start) must see the quota.
+     */
+    @Test
+    void aQuotaIsShownFromTheContainersFirstRead() {
+        int host = Runtime.getRuntime().availableProcessors();
+        Assumptions.assumeTrue(host >= 2, "needs 2 CPUs to tell a 1-CPU quota from the host");
+        for (int i = 0; i < 3; i++) {
+            String out = inContainer("cat /sys/devices/system/cpu/online; grep -c ^processor /proc/cpuinfo", "--cpus", "1");
+            assertThat(out).as("run " + i).isEqualTo("0\n1\n");
+        }
+    }
+
     @Test
     void cpusetAndQuotaAboveTheHostAreShownAsTheyBind() {
         int host = Runtime.getRuntime().availableProcessors();

@@ -38,6 +38,29 @@ public record Cgroup(Hierarchy hierarchy, String path) {
         return rel.isEmpty() ? hierarchy.mountPoint() : hierarchy.mountPoint().resolve(rel);
     }
 
+    /**
+     * How long a new cgroup's limits are read afresh at every read: a runtime creates the cgroup,
+     * sets up the container's mounts (whose lookups of our files already render them) and only
+     * then writes the limits (runc does), so a limit kept from those first reads would be wrong
+     * for the container's first second, when runtimes such as the JVM size themselves.
+     */
+    static final long SETTLING_SECONDS = 5;
+
+    /**
+     * The cgroup is older than {@link #SETTLING_SECONDS} (cgroupfs gives a directory its creation
+     * time as ctime, and writes to its files change neither). The root is always settled; a
+     * cgroup that cannot be stat'ed is not.
+     */
+    public boolean settled() {
+        if (isRoot()) return true;
+        try {
+            java.nio.file.attribute.FileTime ctime = (java.nio.file.attribute.FileTime) java.nio.file.Files.getAttribute(directory(), "unix:ctime");
+            return System.currentTimeMillis() - ctime.toMillis() > SETTLING_SECONDS * 1000;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     public Optional<Cgroup> parent() {
         if (isRoot()) return Optional.empty();
         int slash = path.lastIndexOf('/');

@@ -19,7 +19,7 @@ public final class Limits {
 
     /**
      * Limits change rarely and each costs a read per ancestor: an answer is kept a second per
-     * cgroup directory, one cache per kind of limit. The keys are the cgroups readers are in:
+     * cgroup directory, one cache per kind of limit, once the cgroup has settled ({@link Cgroup#settled}). The keys are the cgroups readers are in:
      * {@value #CGROUPS} of them, the least recently read dropped first.
      */
     static final int CGROUPS = 4096;
@@ -32,12 +32,13 @@ public final class Limits {
     /** v1 memory.swappiness is 0: the cgroup's own reclaim never swaps (v2 has no such setting). */
     public static boolean swappinessOff(Cgroup memory) throws IOException {
         if (memory.hierarchy().v2()) return false;
-        return SWAPPINESS_OFF.get(memory.directory(), () -> memory.readCounter("memory.swappiness").orElse(60) == 0);
+        return SWAPPINESS_OFF.get(memory.directory(), () -> memory.readCounter("memory.swappiness").orElse(60) == 0, v -> memory.settled());
     }
 
     /** Memory limit in bytes (v2 memory.max, v1 memory.limit_in_bytes); empty when unlimited. */
     public static OptionalLong memory(Cgroup memory) throws IOException {
-        return MEMORY.get(memory.directory(), () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.max" : "memory.limit_in_bytes"));
+        return MEMORY.get(memory.directory(), () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.max" : "memory.limit_in_bytes"),
+                v -> memory.settled());
     }
 
     /**
@@ -45,12 +46,13 @@ public final class Limits {
      * plus swap). Empty when unlimited or when the kernel does not account swap.
      */
     public static OptionalLong swap(Cgroup memory) throws IOException {
-        return SWAP.get(memory.directory(), () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes"));
+        return SWAP.get(memory.directory(), () -> minOverAncestors(memory, memory.hierarchy().v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes"),
+                v -> memory.settled());
     }
 
     /** CPU quota in CPUs (quota / period, e.g. 0.5), the smallest on the path; empty when none. */
     public static OptionalDouble cpuQuota(Cgroup cpu) throws IOException {
-        return CPU_QUOTA.get(cpu.directory(), () -> quotaOverAncestors(cpu));
+        return CPU_QUOTA.get(cpu.directory(), () -> quotaOverAncestors(cpu), v -> cpu.settled());
     }
 
     private static OptionalDouble quotaOverAncestors(Cgroup cpu) throws IOException {
@@ -90,7 +92,7 @@ public final class Limits {
      * the ancestors'), else its configured set, else the nearest ancestor's.
      */
     public static Optional<CpuSet> cpuset(Cgroup cpuset) throws IOException {
-        return CPUSET.get(cpuset.directory(), () -> cpusetOf(cpuset));
+        return CPUSET.get(cpuset.directory(), () -> cpusetOf(cpuset), v -> cpuset.settled());
     }
 
     private static Optional<CpuSet> cpusetOf(Cgroup cpuset) throws IOException {

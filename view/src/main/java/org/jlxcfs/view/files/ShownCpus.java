@@ -1,5 +1,7 @@
 package org.jlxcfs.view.files;
 
+import org.jlxcfs.view.cgroup.Cgroup;
+
 import org.jlxcfs.view.Container;
 import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.cgroup.CpuSet;
@@ -18,20 +20,29 @@ public final class ShownCpus {
     private final CpuView view;
     private final int[] hostIds;
     private final boolean identity;
+    private final boolean settled;
 
-    ShownCpus(CpuView view, CpuSet hostOnline) {
+    ShownCpus(CpuView view, CpuSet hostOnline, boolean settled) {
         this.view = view;
         this.hostIds = view.visible().ids();
         this.identity = view.visible().equals(hostOnline);
+        this.settled = settled;
     }
 
     public static ShownCpus of(Container container, Host host, ViewOptions options) throws IOException {
-        return new ShownCpus(CpuView.of(container, host, options), CpuView.hostOnline(host));
+        boolean settled = container.cgroups().cpu().map(Cgroup::settled).orElse(true)
+                && container.cgroups().cpuset().map(Cgroup::settled).orElse(true);
+        return new ShownCpus(CpuView.of(container, host, options), CpuView.hostOnline(host), settled);
     }
 
     /** From a view already made (tests of the users of this class). */
     public static ShownCpus of(CpuView view, CpuSet hostOnline) {
-        return new ShownCpus(view, hostOnline);
+        return new ShownCpus(view, hostOnline, true);
+    }
+
+    /** Made from cgroups old enough that their limits are final ({@link Cgroup#settled}): worth keeping. */
+    public boolean settled() {
+        return settled;
     }
 
     CpuView view() {

@@ -33,6 +33,11 @@ public final class Kept<K, V> {
         T read() throws IOException;
     }
 
+    /** Whether a fresh reading may be kept (asked only when one is made). */
+    public interface Keepable<V> {
+        boolean keep(V value);
+    }
+
     /** @param max the most keys kept; the least recently used is dropped beyond it */
     public Kept(int max) {
         this(max, KEEP_NANOS);
@@ -55,6 +60,11 @@ public final class Kept<K, V> {
      * outside the lock: two readers may both read, the later one is kept).
      */
     public V get(K key, Reading<V> reading) throws IOException {
+        return get(key, reading, v -> true);
+    }
+
+    /** As {@link #get(Object, Reading)}, keeping a fresh reading only if {@code keepable} says so then. */
+    public V get(K key, Reading<V> reading, Keepable<V> keepable) throws IOException {
         if (keepNanos <= 0) return reading.read();
         long now = System.nanoTime();
         synchronized (entries) {
@@ -62,6 +72,7 @@ public final class Kept<K, V> {
             if (e != null && now - e.at() < keepNanos) return e.value();
         }
         V value = reading.read();
+        if (!keepable.keep(value)) return value;
         synchronized (entries) {
             entries.put(key, new Held<>(value, now));
         }
