@@ -25,9 +25,10 @@ public interface FuseFileSystem {
      * Copies up to {@code size} bytes at {@code offset} into {@code dst} (whose size is at least
      * {@code size}) and returns how many; fewer than asked means end of file.
      *
-     * @param pageCache the kernel reads for its page cache (splice, sendfile, mmap), not for one
-     *                  read(2): what is returned is kept there for every reader of the node, and
-     *                  a short answer lowers the size the kernel knows
+     * @param pageCache the kernel reads for its page cache (splice and sendfile on kernels that
+     *                  send them through it, mmap), not for one read(2): what is returned is kept
+     *                  there for every reader of the node, and a short answer lowers the size the
+     *                  kernel knows for all of them
      */
     int read(Caller caller, long node, long fh, long offset, int size, MemorySegment dst, boolean pageCache)
             throws FuseError;
@@ -36,9 +37,6 @@ public interface FuseFileSystem {
     default int read(Caller caller, long node, long fh, long offset, int size, MemorySegment dst) throws FuseError {
         return read(caller, node, fh, offset, size, dst, false);
     }
-
-    /** Gives the filesystem the means to tell the kernel things unasked; called before serving starts. */
-    default void attach(KernelNotifier notifier) {}
 
     /** The target of a symbolic link; EINVAL for anything else, as readlink(2) says. */
     default byte[] readlink(Caller caller, long node) throws FuseError {

@@ -205,7 +205,6 @@ public final class FuseSession implements AutoCloseable {
     }
 
     private void start(FuseFileSystem fs) throws IOException {
-        fs.attach(new KernelNotifier(masterFd));
         RequestHandler handler = new RequestHandler(fs, config, init, this::destroyed);
         Optional<List<int[]>> cpus = config.pinWorkers()
                 ? WorkerPinning.assign(Libc.allowedCpus(), config.threads()) : Optional.empty();

@@ -85,7 +85,6 @@ final class Worker implements Runnable {
                 if (TRACE) trace(in, (int) n);
                 int replyLength = handler.handle(in, (int) n, out);
                 if (replyLength > 0 && !reply(out, replyLength)) return Exit.CONNECTION_ENDED;
-                KernelNotifier.afterReply();
                 continue;
             }
             int errno = (int) -n;

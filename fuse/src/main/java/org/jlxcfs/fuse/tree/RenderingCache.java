@@ -93,17 +93,6 @@ final class RenderingCache<K> {
         }
     }
 
-    /**
-     * The bytes kept for {@code key} if there are any, else {@code bytes}, now kept: of two
-     * readers that rendered at once, both go on with the same rendering.
-     */
-    synchronized byte[] keepFirst(K key, byte[] bytes) {
-        Kept k = get(key);
-        if (k != null && k.bytes() != null) return k.bytes();
-        put(key, bytes, false);
-        return bytes;
-    }
-
     synchronized void remove(K key) {
         Kept k = entries.remove(key);
         if (k != null) used -= k.cost();

@@ -7,7 +7,6 @@ import org.jlxcfs.fuse.Entry;
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseError;
 import org.jlxcfs.fuse.FuseFileSystem;
-import org.jlxcfs.fuse.KernelNotifier;
 import org.jlxcfs.fuse.Libc;
 import org.jlxcfs.fuse.Opened;
 
@@ -35,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -66,14 +64,6 @@ public final class VirtualTree implements FuseFileSystem {
      * match the size stat reported (sendfile and mmap stop at that size).
      */
     private final RenderingCache<Sized> sized = new RenderingCache<>(SIZED_BUDGET, SIZED_MAX_AGE_NANOS);
-    private volatile KernelNotifier notifier = KernelNotifier.NONE;
-
-    /**
-     * What the kernel is told a rendered file's size is when it may have to read it through the page
-     * cache (splice, sendfile, mmap) without asking first: larger than any rendering, since the
-     * kernel stops such reads at the size it knows and lowers the size itself at a short read.
-     */
-    static final long SIZE_CEILING = 64L << 20;
     static final long DEFAULT_HANDLE_BUDGET = 4L << 20;
     private static final long SIZED_BUDGET = 1L << 20;
     private static final long SIZED_MAX_AGE_NANOS = 200_000_000L;
@@ -91,12 +81,7 @@ public final class VirtualTree implements FuseFileSystem {
     private record Dir(long id, long parent, List<Child> children, Map<String, Node> byName, ChildFilter filter,
                        Entry entry) implements Node {}
 
-    /**
-     * {@code sizeMayBeLow}: the kernel may hold a size for this rendered file below some reader's
-     * rendering (a stat reported one reader's size, or a short page-cache read lowered it), so the
-     * next open raises it to {@link #SIZE_CEILING} first.
-     */
-    private record File(long id, Content content, Entry entry, AtomicBoolean sizeMayBeLow) implements Node {}
+    private record File(long id, Content content, Entry entry) implements Node {}
 
     /** A symbolic link of a mirrored host directory; its target is read from the host at each READLINK. */
     private record Link(long id, HostEntry host, Entry entry) implements Node {}
@@ -252,8 +237,7 @@ public final class VirtualTree implements FuseFileSystem {
                 long t = filters.containsKey(parentOf(f.getKey())) ? 0 : ttlNanos;
                 // A rendered file's size is the caller's rendering, so its attributes are never cached.
                 long attrTtl = f.getValue() instanceof Content.Fixed ? t : 0;
-                nodes.put(id, new File(id, f.getValue(), new Entry(new Attr(id, size, Attr.S_IFREG | mode, 1, 0, 0, now), t, attrTtl),
-                        new AtomicBoolean(true)));
+                nodes.put(id, new File(id, f.getValue(), new Entry(new Attr(id, size, Attr.S_IFREG | mode, 1, 0, 0, now), t, attrTtl)));
             }
             for (Map.Entry<String, HostLink> l : allLinks.entrySet()) {
                 long id = claim(paths, l.getKey());
@@ -426,11 +410,6 @@ public final class VirtualTree implements FuseFileSystem {
     }
 
     @Override
-    public void attach(KernelNotifier notifier) {
-        this.notifier = notifier;
-    }
-
-    @Override
     public Entry lookup(Caller caller, long parent, String name) throws FuseError {
         Dir d = dir(parent);
         Node n = d.byName().get(name);
@@ -469,7 +448,6 @@ public final class VirtualTree implements FuseFileSystem {
         } catch (FuseError | RuntimeException e) {
             size = 0; // a stat does not fail because the view does: the read says why
         }
-        f.sizeMayBeLow().set(true);
         Attr a = f.entry().attr();
         return new Entry(new Attr(a.ino(), size, a.mode(), a.nlink(), a.uid(), a.gid(), a.timeSeconds()),
                 f.entry().entryTtlNanos(), f.entry().attrTtlNanos());
@@ -506,8 +484,6 @@ public final class VirtualTree implements FuseFileSystem {
         File f = file(node);
         permit(caller, f.entry().attr().mode(), Libc.R_OK);
         if (f.content() instanceof Content.Fixed) return new Opened(0, Opened.KEEP_CACHE);
-        // Before the reply, so a splice or mmap through this handle finds the whole rendering.
-        if (f.sizeMayBeLow().getAndSet(false)) notifier.raiseSize(node, SIZE_CEILING);
         return new Opened(epoch | Integer.toUnsignedLong(nextHandle.incrementAndGet()), Opened.DIRECT_IO);
     }
 
@@ -516,33 +492,28 @@ public final class VirtualTree implements FuseFileSystem {
             throws FuseError {
         File f = file(node);
         if (f.content() instanceof Content.Fixed(byte[] fixed)) return copy(fixed, offset, size, dst);
+        if (pageCache) {
+            // The page cache of a file is shared by all its readers, and so is the size that ends
+            // its reads: it cannot hold one rendering per reader. Refused, the page-cache read
+            // (splice and sendfile on kernels that send them through it, mmap) fails with EIO and
+            // busybox cat, shutil.copyfile and their like read(2) instead, which is the reader's own.
+            throw FuseError.of(Errno.EIO);
+        }
         Content.Rendered r = (Content.Rendered) f.content();
-        byte[] bytes;
-        if (offset == 0 && !pageCache) {
-            // read(2) from the start: a fresh rendering (top re-reads this way), or the one stat just sized
+        byte[] bytes = null;
+        if (offset == 0) {
+            // from the start: a fresh rendering (top re-reads this way), or the one stat just sized
             bytes = sizedOrRendered(r, caller, node);
         } else {
-            // The page cache reads a handle once, in parallel chunks, all from one rendering.
             RenderingCache.Kept k = fh == 0 ? null : handles.get(fh);
             if (k != null && k.bytes() == null && offset >= k.length()) return 0; // the end, read already
-            if (k != null && k.bytes() != null) {
-                bytes = k.bytes();
-            } else {
-                bytes = offset == 0 ? sizedOrRendered(r, caller, node) : r.render(caller);
-                if (fh != 0) bytes = handles.keepFirst(fh, bytes);
-            }
+            if (k != null) bytes = k.bytes();
+            if (bytes == null) bytes = r.render(caller);
         }
         int n = copy(bytes, offset, size, dst);
         // Kept for reads at any offset (pread); if the budget runs short, one read to its end
-        // keeps just its length, for the read at the end that follows. Page-cache chunks read
-        // the handle once, from what keepFirst kept.
-        if (fh != 0 && !pageCache) handles.put(fh, bytes, offset + n >= bytes.length);
-        if (pageCache && n < size) {
-            // The kernel lowered the size to where this read ended and keeps these pages for
-            // whoever reads next: raise the size again at the next open, drop the pages now.
-            f.sizeMayBeLow().set(true);
-            notifier.dropPagesAfterReply(node);
-        }
+        // keeps just its length, for the read at the end that follows.
+        if (fh != 0) handles.put(fh, bytes, offset + n >= bytes.length);
         return n;
     }
 
