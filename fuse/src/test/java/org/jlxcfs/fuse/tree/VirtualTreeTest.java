@@ -132,4 +132,16 @@ class VirtualTreeTest {
         assertThatThrownBy(() -> t.access(user, VirtualTree.nodeId("open"), 1)).extracting(e -> ((FuseError) e).errno()).isEqualTo(Errno.EACCES);
         t.access(user, FuseFileSystem.ROOT_ID, 1 | 4);
     }
+
+    @Test
+    void pageCacheReadsOfRenderedFilesAreRefusedAndOfFixedOnesServed() throws FuseError {
+        VirtualTree t = VirtualTree.builder().file("r", Content.rendered(c -> "mine".getBytes(StandardCharsets.US_ASCII)))
+                .file("f", Content.of("same")).build();
+        MemorySegment dst = Arena.ofAuto().allocate(4096);
+        long r = VirtualTree.nodeId("r"), f = VirtualTree.nodeId("f");
+        long fh = t.open(caller, r, 0).fh();
+        assertThatThrownBy(() -> t.read(caller, r, fh, 0, 4096, dst, true)).extracting(e -> ((FuseError) e).errno()).isEqualTo(Errno.EIO);
+        assertThat(t.read(caller, r, fh, 0, 4096, dst, false)).isEqualTo(4);
+        assertThat(t.read(caller, f, t.open(caller, f, 0).fh(), 0, 4096, dst, true)).isEqualTo(4);
+    }
 }
