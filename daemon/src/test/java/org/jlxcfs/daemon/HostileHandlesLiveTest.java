@@ -108,8 +108,7 @@ class HostileHandlesLiveTest {
     @BeforeAll
     static void setUp() throws Exception {
         Run.requireProgram("/usr/bin/python3", "apt-get install python3");
-        tmp = Files.createTempDirectory("jlxcfs-hostile");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        tmp = Run.sharedTempDir("jlxcfs-hostile");
         Files.writeString(tmp.resolve("holder.py"), HOLDER);
         Files.writeString(tmp.resolve("reader.py"), READER);
         // the holder signals through files it creates as uid 65534

@@ -38,18 +38,8 @@ class PodmanLiveTest {
             if ("true".equals(System.getenv("CI"))) throw new AssertionError(why);
             Assumptions.abort(why);
         }
-        tmp = Files.createTempDirectory("jlxcfs-podman");
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        // crun refuses hybrid cgroups; no CAP_SYS_RESOURCE for default ulimits here
-        Path conf = Files.writeString(tmp.resolve("containers.conf"), """
-                [containers]
-                default_ulimits = []
-                [engine]
-                runtime = "runc"
-                cgroup_manager = "cgroupfs"
-                events_logger = "file"
-                """);
-        env = Map.of("CONTAINERS_CONF", conf.toString());
+        tmp = Run.sharedTempDir("jlxcfs-podman");
+        env = PodmanHarness.create(tmp).env;
         Path root = tmp.resolve("rootfs");
         for (String d : List.of("proc", "sys", "dev", "etc", "tmp", "usr", "run")) Files.createDirectories(root.resolve(d));
         for (String l : List.of("bin", "sbin", "lib", "lib64")) Files.createSymbolicLink(root.resolve(l), Path.of("usr/" + l));

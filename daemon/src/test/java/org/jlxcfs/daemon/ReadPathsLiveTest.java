@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,8 +65,7 @@ class ReadPathsLiveTest {
     @BeforeAll
     static void setUp() throws Exception {
         Run.requireProgram("/usr/bin/python3", "apt-get install python3");
-        tmp = Files.createTempDirectory("jlxcfs-readpaths");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        tmp = Run.sharedTempDir("jlxcfs-readpaths");
         probeDir = Files.createDirectory(tmp.resolve("probe"));
         try (InputStream in = ReadPathsLiveTest.class.getResourceAsStream("/read-paths-probe.py")) {
             Files.copy(in, probeDir.resolve("read-paths-probe.py"));

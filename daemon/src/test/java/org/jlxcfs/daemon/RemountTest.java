@@ -84,8 +84,8 @@ class RemountTest {
         assertThat(container.initPid()).as("the same container, not restarted").isEqualTo(init);
     }
 
-    @Test
-    void theRemountCommandMovesContainersOffADeadLxcfs() throws Exception {
+    /** A container bound to an LXCFS of ours, which then dies: the container reads ENOTCONN. */
+    private Path containerOnADeadLxcfs() throws Exception {
         Path lx = tmp.resolve("lxcfs");
         lxcfs = startLxcfs(lx, "lxcfs");
         daemon().awaitServing("proc/meminfo");
@@ -94,6 +94,12 @@ class RemountTest {
         lxcfs.destroyForcibly().waitFor();
         Thread.sleep(300);
         assertThat(memTotal()).contains("Transport endpoint is not connected");
+        return lx;
+    }
+
+    @Test
+    void theRemountCommandMovesContainersOffADeadLxcfs() throws Exception {
+        Path lx = containerOnADeadLxcfs();
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "remount", "--state-dir", socket.getParent().toString(), "--lxcfs-mount", lx.toString(), tmp.resolve("mnt").toString()));
@@ -149,14 +155,7 @@ class RemountTest {
      */
     @Test
     void deadLxcfsBindsAreFoundWithoutAllAfterItsMountWasRemovedAndAnotherLxcfsMountedThere() throws Exception {
-        Path lx = tmp.resolve("lxcfs");
-        lxcfs = startLxcfs(lx, "lxcfs");
-        daemon().awaitServing("proc/meminfo");
-        container = new LiveContainer(256 * MIB, 0, null).start(lx);
-        assertThat(memTotal()).isEqualTo("MemTotal:         262144 kB\n");
-        lxcfs.destroyForcibly().waitFor();
-        Thread.sleep(300);
-        assertThat(memTotal()).contains("Transport endpoint is not connected");
+        Path lx = containerOnADeadLxcfs();
         // the admin unmounts the dead LXCFS (fusermount -u) and starts it again at the same place
         Run.cmd(T, "umount", "-l", lx.toString()).requireSuccess();
         assertThat(MountTable.at(lx)).isEmpty();

@@ -49,8 +49,7 @@ class WriteRefusalLiveTest {
     static void setUp() throws Exception {
         Run.requireProgram("setpriv", "apt-get install util-linux");
         Run.requireProgram("/usr/bin/python3", "apt-get install python3");
-        tmp = Files.createTempDirectory("jlxcfs-writes");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        tmp = Run.sharedTempDir("jlxcfs-writes");
         probe = tmp.resolve("write-refusal-probe.py");
         try (InputStream in = WriteRefusalLiveTest.class.getResourceAsStream("/write-refusal-probe.py")) {
             Files.copy(in, probe);

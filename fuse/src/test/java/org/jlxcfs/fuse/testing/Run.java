@@ -51,6 +51,13 @@ public final class Run {
         }
     }
 
+    /** A temporary directory other users may enter (tests run readers as other uids, containers bind from it). */
+    public static java.nio.file.Path sharedTempDir(String prefix) throws IOException {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(prefix);
+        java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
     public static Process start(Map<String, String> env, String... argv) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(argv);
         pb.environment().putAll(env);
