@@ -311,9 +311,12 @@ public final class Main implements Callable<Integer> {
                     }
                     case WORKER_FAILED -> {
                         workerFailed[0] = true;
-                        LOG.log(System.Logger.Level.ERROR, "a FUSE worker died; exiting with code " + EXIT_WORKER_FAILED
-                                + " without unmounting, so the " + (keeper != null ? "keeper" : underSystemd ? "systemd unit"
-                                : "next daemon (--replace)") + " can hand " + session.mountPoint() + " to a fresh process");
+                        LOG.log(System.Logger.Level.ERROR, keeper != null || underSystemd
+                                ? "a FUSE worker died; exiting with code " + EXIT_WORKER_FAILED + " without unmounting, so the "
+                                        + (keeper != null ? "keeper" : "systemd unit") + " hands " + session.mountPoint()
+                                        + " to a fresh process"
+                                : "a FUSE worker died; nothing holds " + session.mountPoint() + " for a next process "
+                                        + "(--no-keeper): unmounting and exiting with code " + EXIT_WORKER_FAILED);
                     }
                     case STOPPED -> { }
                 }
@@ -324,8 +327,13 @@ public final class Main implements Callable<Integer> {
         });
         stop.await();
         if (workerFailed[0]) {
-            // like a handover with no successor yet: finish what the other workers hold, keep the mount
-            session.handover();
+            // like a handover with no successor yet: finish what the other workers hold, keep the mount;
+            // with nobody to keep it, a clean unmount beats leaving a dead one
+            if (keeper != null || underSystemd) {
+                session.handover();
+            } else {
+                session.close();
+            }
             return EXIT_WORKER_FAILED;
         }
         if (handover[0]) {

@@ -156,7 +156,9 @@ public final class Keeper {
                 m.supervisor.died("pid " + child.get().process().pid(), m.supervisor.childExited(), lived, now);
             }
             if (m.current == null && restart) m.supervisor.startIfDue(m.command, now);
-            if (m.current == null && giveUpMillis > 0 && m.unservedSince >= 0 && now - m.unservedSince >= giveUpMillis) {
+            // a retired daemon still alive may still serve (the one that took over died before telling it to stop)
+            if (m.current == null && m.retired.isEmpty() && giveUpMillis > 0 && m.unservedSince >= 0
+                    && now - m.unservedSince >= giveUpMillis) {
                 LOG.log(System.Logger.Level.ERROR, "no daemon has served " + m.mount + " for " + giveUpMillis / 1000
                         + " s (see " + m.supervisor.log() + "); giving the connection up: readers now get ENOTCONN, "
                         + "and the next daemon must mount afresh (--replace)");
