@@ -222,7 +222,8 @@ class RestartSurvivalIT {
     }
 
     /**
-     * No daemon can start (its jar was removed): readers wait, and SIGKILL still ends them at once
+     * The daemon dies holding requests it read (its workers stall on purpose, test-only) and no
+     * daemon can start (its jar was removed): readers wait, and SIGKILL still ends them at once
      * (the keeper had the kernel resend what the dead daemon had read, so nothing waits where a
      * signal cannot reach it). After --give-up-after the keeper lets the connection go: the
      * remaining reader gets an error instead of hanging forever.
@@ -238,22 +239,31 @@ class RestartSurvivalIT {
         }
         Process keeper = DaemonProcess.keeper(socket, socket.resolveSibling("keeper.log"), "--give-up-after", "10");
         DaemonProcess d = daemon(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx64m", "-cp",
-                build.resolve("jlxcfs-daemon.jar") + ":" + build.resolve("lib") + "/*", Main.class.getName()))
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx64m", "-Djlxcfs.debug.stallWorkerAfter=100",
+                "-cp", build.resolve("jlxcfs-daemon.jar") + ":" + build.resolve("lib") + "/*", Main.class.getName(),
+                "--threads", "2"))
                 .awaitServing("proc/meminfo");
-        Files.writeString(tmp.resolve("reader.py"), READER);
-        List<Process> killed = new ArrayList<>();
+        // readers that log every error at once, so even a reader killed later has told what it saw
+        Path script = Files.writeString(tmp.resolve("blocked-reader.py"), """
+                import sys
+                with open(sys.argv[2], 'a', buffering=1) as out:
+                    while True:
+                        try: open(sys.argv[1], 'rb').read()
+                        except OSError as e: out.write(str(e) + '\\n')
+                """);
+        List<Process> readers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            Process r = Run.start(java.util.Map.of(), "python3", tmp.resolve("reader.py").toString(),
-                    mnt.resolve("proc/meminfo").toString(), "any", "60", "0");
-            hostReaders.add(r);
-            if (i < 2) killed.add(r);
+            readers.add(Run.start(java.util.Map.of(), "python3", script.toString(), mnt.resolve("proc/meminfo").toString(),
+                    tmp.resolve("errors-" + i).toString()));
+            hostReaders.add(readers.getLast());
         }
-        Thread.sleep(1000);
+        // both workers now hold a READ they never answer (stallWorkerAfter), and every reader waits in FUSE
+        for (int i = 0; i < 600 && !readers.stream().allMatch(RestartSurvivalIT::waitsInFuse); i++) Thread.sleep(50);
+        assertThat(readers).as("readers waiting in FUSE").allMatch(RestartSurvivalIT::waitsInFuse);
         Run.deleteTree(build);
         d.process.destroyForcibly().waitFor();
         Thread.sleep(1500); // readers are waiting now: no daemon can start
-        for (Process r : killed) {
+        for (Process r : readers.subList(0, 2)) {
             assertThat(r.isAlive()).as("a reader waits while no daemon serves").isTrue();
             long t = System.nanoTime();
             r.destroyForcibly();
@@ -261,14 +271,28 @@ class RestartSurvivalIT {
             System.out.println("a reader waiting on a dead daemon ended " + (System.nanoTime() - t) / 1_000_000
                     + " ms after SIGKILL");
         }
-        Process last = hostReaders.get(2);
-        Run.Result r = Run.await(last, Duration.ofSeconds(90), "reader left waiting");
-        assertThat(r.out()).as(r.err()).containsAnyOf("not connected", "connection abort");
+        for (int i = 0; i < 3; i++) {
+            assertThat(Files.readString(tmp.resolve("errors-" + i))).as("errors of reader " + i
+                    + " (a request the dead daemon held must be resent, not aborted)").isEmpty();
+        }
+        for (int i = 0; i < 600 && !keeperLog(socket).contains("giving the connection up"); i++) Thread.sleep(100);
+        Thread.sleep(500);
+        Run.kill(readers.get(2));
+        assertThat(Files.readString(tmp.resolve("errors-2"))).as("the reader left waiting fails once the keeper gives up")
+                .contains("Transport endpoint is not connected");
         String log = keeperLog(socket);
         assertThat(log).contains("exited with code 1", "died 2 times within", "no daemon has served " + mnt
                 + " for 10 s", "giving the connection up");
         assertThat(Run.cmd(Duration.ofSeconds(10), "cat", mnt + "/proc/meminfo").err()).contains("not connected");
         Run.kill(keeper);
+    }
+
+    private static boolean waitsInFuse(Process p) {
+        try {
+            return Files.readString(Path.of("/proc/" + p.pid() + "/stack")).contains("fuse");
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /**

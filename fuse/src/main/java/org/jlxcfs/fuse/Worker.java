@@ -28,6 +28,13 @@ final class Worker implements Runnable {
      */
     private static final long FAIL_AFTER = Long.getLong("jlxcfs.debug.failWorkerAfter", 0);
     private static final java.util.concurrent.atomic.AtomicLong ANSWERED = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Test-only: {@code -Djlxcfs.debug.stallWorkerAfter=N}: from the Nth READ this process reads on,
+     * a worker never answers it, so a test can kill a daemon that certainly holds requests a reader
+     * waits for (and check the keeper's resend makes those readers killable).
+     */
+    private static final long STALL_AFTER = Long.getLong("jlxcfs.debug.stallWorkerAfter", 0);
+    private static final java.util.concurrent.atomic.AtomicLong READ = new java.util.concurrent.atomic.AtomicLong();
 
     /** Why the loop ended. */
     enum Exit { STOPPED, CONNECTION_ENDED, FAILED }
@@ -92,6 +99,9 @@ final class Worker implements Runnable {
             long n = Libc.read(fd, in, in.byteSize());
             if (n > 0) {
                 if (TRACE) trace(in, (int) n);
+                if (STALL_AFTER > 0 && in.get(JAVA_INT, 4) == Opcode.READ && READ.incrementAndGet() >= STALL_AFTER) {
+                    while (true) java.util.concurrent.locks.LockSupport.park();
+                }
                 int replyLength = handler.handle(in, (int) n, out);
                 if (replyLength > 0 && !reply(out, replyLength)) return Exit.CONNECTION_ENDED;
                 if (FAIL_AFTER > 0 && ANSWERED.incrementAndGet() == FAIL_AFTER) {
