@@ -144,7 +144,7 @@ public final class Main implements Callable<Integer> {
                         + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
                 return 1;
             }
-            return serve(session, keeper, systemd.isPresent());
+            return serve(session, keeper, systemd);
         }
     }
 
@@ -222,17 +222,25 @@ public final class Main implements Callable<Integer> {
         var passed = Systemd.passedFds();
         List<Integer> master = passed.getOrDefault(Systemd.MASTER, List.of());
         List<Integer> state = passed.getOrDefault(Systemd.STATE, List.of());
-        passed.getOrDefault(Systemd.WORKER, List.of()).forEach(Libc::close);
         passed.forEach((name, fds) -> {
             if (!List.of(Systemd.MASTER, Systemd.WORKER, Systemd.STATE).contains(name)) fds.forEach(Libc::close);
         });
+        List<Integer> workers = passed.getOrDefault(Systemd.WORKER, List.of());
         if (master.isEmpty() || state.isEmpty()) {
+            workers.forEach(Libc::close);
             master.forEach(Libc::close);
             state.forEach(Libc::close);
             return null;
         }
         InitState init = Systemd.readState(state.getFirst());
         state.forEach(Libc::close);
+        // the previous process has exited: its requests go back to the queue before any of its worker
+        // fds is released (ours now, and the store's at our FDSTOREREMOVE), which would abort them
+        if (init.kernelCanResend()) {
+            int r = FuseSession.resend(master.getFirst());
+            if (r < 0) LOG.log(System.Logger.Level.WARNING, "FUSE_NOTIFY_RESEND failed: " + Errno.describe(-r));
+        }
+        workers.forEach(Libc::close);
         if (!jlxcfsMounted()) {
             LOG.log(System.Logger.Level.WARNING, "systemd passed a connection no longer mounted at " + mountPoint
                     + "; mounting afresh");
@@ -284,7 +292,8 @@ public final class Main implements Callable<Integer> {
      * outside. Under systemd SIGTERM hands over too: systemd keeps the connection in the unit's
      * fd store for the next process (an explicit stop flushes the store, which ends it).
      */
-    private int serve(FuseSession session, KeeperClient keeper, boolean underSystemd) throws InterruptedException {
+    private int serve(FuseSession session, KeeperClient keeper, Optional<Systemd> systemd) throws InterruptedException {
+        boolean underSystemd = systemd.isPresent();
         CountDownLatch stop = new CountDownLatch(1);
         boolean[] handover = {false};
         for (String sig : new String[] {"TERM", "INT"}) {
@@ -301,6 +310,13 @@ public final class Main implements Callable<Integer> {
             handover[0] = true;
             stop.countDown();
         });
+        if (underSystemd) {
+            try {
+                systemd.get().ready();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not tell systemd we are ready: " + e.getMessage());
+            }
+        }
         boolean[] workerFailed = {false};
         Thread.ofPlatform().daemon().name("connection-watch").start(() -> {
             try {

@@ -92,7 +92,7 @@ class SystemdFdStoreTest {
         assertThat(ask("store")).as("one generation of fds, not one per restart").contains("jlxcfs-master=1", "jlxcfs-state=1");
         String result = Run.await(reader, Duration.ofSeconds(60), "reader").requireSuccess().out();
         System.out.println("under fake systemd, 5 SIGKILL + 5 SIGTERM restarts: " + result);
-        assertThat(result).matches("(?s)reads=\\d{3,} failed=0 .*");
+        assertThat(result).as(Files.readString(tmp.resolve("daemon.log"))).matches("(?s)reads=\\d{3,} failed=0 .*");
         String log = Files.readString(tmp.resolve("daemon.log"));
         assertThat(log).contains("took over", "leaving " + tmp.resolve("mnt") + " to the next process of the unit");
         assertThat(log.split("mounted jlxcfs at", -1)).as("mounted once, then only taken over").hasSize(2);
