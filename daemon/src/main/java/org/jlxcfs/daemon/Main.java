@@ -2,6 +2,7 @@ package org.jlxcfs.daemon;
 
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
+import org.jlxcfs.daemon.keeper.ProcessIdentity;
 import org.jlxcfs.daemon.remount.RemountAgent;
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseConfig;
@@ -133,19 +134,16 @@ public final class Main implements Callable<Integer> {
             FuseConfig config = FuseConfig.defaults("jlxcfs").withThreads(threads).withPinWorkers(!noPinWorkers);
             FuseSession session;
             try {
-                session = systemd.isPresent() ? takeOverFromSystemd(tree, config) : takeOver(keeper, tree, config);
+                // the keeper (or systemd's fd store) gets every fd before any worker reads a request
+                KeeperClient k = keeper;
+                FuseSession.BeforeServing handOff = s -> handOff(k, systemd, s);
+                session = systemd.isPresent() ? takeOverFromSystemd(tree, config, handOff) : takeOver(keeper, tree, config, handOff);
                 boolean fresh = session == null;
                 if (fresh) {
-                    session = FuseSession.mount(mountPoint, tree, config, replace);
+                    session = FuseSession.mount(mountPoint, tree, config, replace, handOff);
                     if (!noRemount) RemountAgent.remember(history(), session.device());
                 }
-                if (keeper != null) keep(keeper, session);
-                if (systemd.isPresent()) {
-                    InitState state = session.awaitInit(java.time.Duration.ofSeconds(30));
-                    int[] all = session.fds();
-                    systemd.get().store(state, all[0], state.kernelCanResend()
-                            ? java.util.Arrays.copyOfRange(all, 1, all.length) : new int[0]);
-                }
+                askPredecessorToHandOver();
                 if (fresh) repairContainers();
             } catch (MountPointException e) {
                 System.err.println("jlxcfs: " + e.getMessage());
@@ -155,17 +153,19 @@ public final class Main implements Callable<Integer> {
                         + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
                 return 1;
             }
-            return serve(session, keeper, systemd.isPresent());
+            return serve(session, keeper, systemd);
         }
     }
 
     /**
      * Serves the connection the keeper holds for the mount point, if any: a graceful restart
-     * (the previous daemon still runs and is told to hand over once we serve) or a crash
-     * recovery (it is gone: the kernel is asked to resend what it had read but not answered).
-     * Null when there is nothing to take over.
+     * (the previous daemon, the very process the keeper recorded, still runs and is told to hand
+     * over once we serve) or a crash recovery (it is gone, or its pid now names another process:
+     * the kernel is asked to resend what it had read but not answered). Null when there is
+     * nothing to take over.
      */
-    private FuseSession takeOver(KeeperClient keeper, VirtualTree tree, FuseConfig config) throws IOException {
+    private FuseSession takeOver(KeeperClient keeper, VirtualTree tree, FuseConfig config,
+                                 FuseSession.BeforeServing handOff) throws IOException {
         if (keeper == null) return null;
         Optional<KeeperClient.Session> held = keeper.get(mountPoint);
         if (held.isEmpty()) return null;
@@ -177,14 +177,23 @@ public final class Main implements Callable<Integer> {
             keeper.drop(mountPoint);
             return null;
         }
-        long self = ProcessHandle.current().pid();
-        boolean predecessorRuns = h.pid() != self && ProcessHandle.of(h.pid()).map(ProcessHandle::isAlive).orElse(false);
+        // a pidfd opened and checked against the recorded start time: the signal can reach no other process
+        predecessor = h.daemon().pid() == ProcessHandle.current().pid() ? Optional.empty() : h.daemon().open();
         int master = h.masterFd();
-        // our copies of the predecessor's worker fds: the keeper keeps its own until we replace them
+        // our copies of the predecessor's worker fds: the keeper keeps its own until that daemon has exited
         for (int i = 1; i < h.fds().length; i++) Libc.close(h.fds()[i]);
-        FuseSession session = FuseSession.adopt(mountPoint, tree, config, master, h.state(), !predecessorRuns);
-        predecessor = predecessorRuns ? h.pid() : -1;
-        return session;
+        if (predecessor.isEmpty() && h.daemon().startTime() >= 0 && h.daemon().pid() != ProcessHandle.current().pid()
+                && ProcessHandle.of(h.daemon().pid()).isPresent()) {
+            LOG.log(System.Logger.Level.INFO, "pid " + h.daemon().pid() + " now belongs to another process than the "
+                    + "daemon the keeper recorded (" + h.daemon() + "): recovering from its crash");
+        }
+        try {
+            return FuseSession.adopt(mountPoint, tree, config, master, h.state(), predecessor.isEmpty(), handOff);
+        } catch (IOException | RuntimeException e) {
+            predecessor.ifPresent(ProcessIdentity.Pidfd::close);
+            predecessor = Optional.empty();
+            throw e;
+        }
     }
 
     /**
@@ -217,21 +226,30 @@ public final class Main implements Callable<Integer> {
      * Under systemd, the connection the unit's fd store passed to this process (the previous
      * process has exited by then, so the kernel is asked to resend what it left unanswered).
      */
-    private FuseSession takeOverFromSystemd(VirtualTree tree, FuseConfig config) throws IOException {
+    private FuseSession takeOverFromSystemd(VirtualTree tree, FuseConfig config, FuseSession.BeforeServing handOff)
+            throws IOException {
         var passed = Systemd.passedFds();
         List<Integer> master = passed.getOrDefault(Systemd.MASTER, List.of());
         List<Integer> state = passed.getOrDefault(Systemd.STATE, List.of());
-        passed.getOrDefault(Systemd.WORKER, List.of()).forEach(Libc::close);
         passed.forEach((name, fds) -> {
             if (!List.of(Systemd.MASTER, Systemd.WORKER, Systemd.STATE).contains(name)) fds.forEach(Libc::close);
         });
+        List<Integer> workers = passed.getOrDefault(Systemd.WORKER, List.of());
         if (master.isEmpty() || state.isEmpty()) {
+            workers.forEach(Libc::close);
             master.forEach(Libc::close);
             state.forEach(Libc::close);
             return null;
         }
         InitState init = Systemd.readState(state.getFirst());
         state.forEach(Libc::close);
+        // the previous process has exited: its requests go back to the queue before any of its worker
+        // fds is released (ours now, and the store's at our FDSTOREREMOVE), which would abort them
+        if (init.kernelCanResend()) {
+            int r = FuseSession.resend(master.getFirst());
+            if (r < 0) LOG.log(System.Logger.Level.WARNING, "FUSE_NOTIFY_RESEND failed: " + Errno.describe(-r));
+        }
+        workers.forEach(Libc::close);
         if (!jlxcfsMounted()) {
             LOG.log(System.Logger.Level.WARNING, "systemd passed a connection no longer mounted at " + mountPoint
                     + "; mounting afresh");
@@ -239,7 +257,7 @@ public final class Main implements Callable<Integer> {
             return null;
         }
         for (int i = 1; i < master.size(); i++) Libc.close(master.get(i));
-        return FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true);
+        return FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true, handOff);
     }
 
     /** A connection handed to us is worth serving only if a jlxcfs mount is still at the mount point. */
@@ -247,30 +265,35 @@ public final class Main implements Callable<Integer> {
         return MountTable.at(mountPoint).filter(m -> m.fsType().equals("fuse.jlxcfs")).isPresent();
     }
 
-    /** The daemon this one took over from while it still ran: told to hand over once we serve. */
-    private int predecessor = -1;
+    /** The daemon this one took over from while it still ran (a verified pidfd): told to hand over once we serve. */
+    private Optional<ProcessIdentity.Pidfd> predecessor = Optional.empty();
 
     /**
-     * Gives the keeper the connection's fds. With RESEND, the worker fds too: then a crash
-     * leaves the requests it had read in queues the keeper holds, and the next daemon gets them
-     * resent. Without RESEND they would hang there, so only the master fd is kept and a crash
-     * fails those few requests instead.
+     * Gives the keeper (or systemd's fd store) the connection's fds, before any worker reads. With
+     * RESEND, the worker fds too: then a crash at any later instant leaves the requests it had
+     * read in queues the keeper holds, and the kernel resends them. Without RESEND they would hang
+     * there, so only the master fd is kept and a crash fails those few requests instead.
      */
-    private void keep(KeeperClient keeper, FuseSession session) throws IOException {
-        InitState state;
-        try {
-            state = session.awaitInit(java.time.Duration.ofSeconds(30));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for FUSE INIT");
+    private void handOff(KeeperClient keeper, Optional<Systemd> systemd, FuseSession session) throws IOException {
+        InitState state = session.initState().orElseThrow(() -> new IOException("no FUSE INIT state for " + mountPoint));
+        int[] all = session.fds();
+        if (keeper != null) keeper.put(mountPoint, state, state.kernelCanResend() ? all : new int[] {all[0]});
+        if (systemd.isPresent()) {
+            systemd.get().store(state, all[0], state.kernelCanResend()
+                    ? java.util.Arrays.copyOfRange(all, 1, all.length) : new int[0]);
         }
-        int[] fds = state.kernelCanResend() ? session.fds() : new int[] {session.masterFd()};
-        keeper.put(mountPoint, state, (int) ProcessHandle.current().pid(), fds);
-        if (predecessor > 0) {
-            LOG.log(System.Logger.Level.INFO, "serving; asking the previous daemon (pid " + predecessor + ") to hand over");
-            int r = Libc.kill(predecessor, Libc.SIGUSR1);
-            if (r < 0) LOG.log(System.Logger.Level.WARNING, "could not signal pid " + predecessor + ": " + Errno.describe(-r));
+    }
+
+    /** Now that we serve, the daemon we took over from stops reading, finishes what it has and exits. */
+    private void askPredecessorToHandOver() {
+        if (predecessor.isEmpty()) return;
+        try (ProcessIdentity.Pidfd p = predecessor.get()) {
+            LOG.log(System.Logger.Level.INFO, "serving; asking the previous daemon (" + p.process() + ") to hand over");
+            int r = p.signal(Libc.SIGUSR1);
+            if (r < 0) LOG.log(System.Logger.Level.WARNING, "could not signal the previous daemon (" + p.process() + "): "
+                    + Errno.describe(-r) + (r == -Errno.ESRCH ? "; it has exited, the keeper resends what it left" : ""));
         }
+        predecessor = Optional.empty();
     }
 
     /**
@@ -278,7 +301,8 @@ public final class Main implements Callable<Integer> {
      * outside. Under systemd SIGTERM hands over too: systemd keeps the connection in the unit's
      * fd store for the next process (an explicit stop flushes the store, which ends it).
      */
-    private int serve(FuseSession session, KeeperClient keeper, boolean underSystemd) throws InterruptedException {
+    private int serve(FuseSession session, KeeperClient keeper, Optional<Systemd> systemd) throws InterruptedException {
+        boolean underSystemd = systemd.isPresent();
         CountDownLatch stop = new CountDownLatch(1);
         boolean[] handover = {false};
         for (String sig : new String[] {"TERM", "INT"}) {
@@ -295,10 +319,31 @@ public final class Main implements Callable<Integer> {
             handover[0] = true;
             stop.countDown();
         });
+        if (underSystemd) {
+            try {
+                systemd.get().ready();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not tell systemd we are ready: " + e.getMessage());
+            }
+        }
+        boolean[] workerFailed = {false};
         Thread.ofPlatform().daemon().name("connection-watch").start(() -> {
             try {
-                if (session.awaitEnd()) {
-                    LOG.log(System.Logger.Level.INFO, session.mountPoint() + " was unmounted from outside; exiting");
+                switch (session.awaitFirstEnd()) {
+                    case CONNECTION_ENDED -> {
+                        session.awaitEnd();
+                        LOG.log(System.Logger.Level.INFO, session.mountPoint() + " was unmounted from outside; exiting");
+                    }
+                    case WORKER_FAILED -> {
+                        workerFailed[0] = true;
+                        LOG.log(System.Logger.Level.ERROR, keeper != null || underSystemd
+                                ? "a FUSE worker died; exiting with code " + EXIT_WORKER_FAILED + " without unmounting, so the "
+                                        + (keeper != null ? "keeper" : "systemd unit") + " hands " + session.mountPoint()
+                                        + " to a fresh process"
+                                : "a FUSE worker died; nothing holds " + session.mountPoint() + " for a next process "
+                                        + "(--no-keeper): unmounting and exiting with code " + EXIT_WORKER_FAILED);
+                    }
+                    case STOPPED -> { }
                 }
             } catch (InterruptedException ignored) {
                 // shutting down anyway
@@ -306,6 +351,16 @@ public final class Main implements Callable<Integer> {
             stop.countDown();
         });
         stop.await();
+        if (workerFailed[0]) {
+            // like a handover with no successor yet: finish what the other workers hold, keep the mount;
+            // with nobody to keep it, a clean unmount beats leaving a dead one
+            if (keeper != null || underSystemd) {
+                session.handover();
+            } else {
+                session.close();
+            }
+            return EXIT_WORKER_FAILED;
+        }
         if (handover[0]) {
             session.handover();
             return 0;
@@ -321,6 +376,9 @@ public final class Main implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** Exit code when a worker died (EX_SOFTWARE): the mount stays for the next process. */
+    static final int EXIT_WORKER_FAILED = 70;
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override

@@ -62,7 +62,7 @@ final class Systemd {
 
     /**
      * Replaces what the fd store holds with this session's fds (the previous process's are
-     * dropped: systemd would otherwise keep every generation) and says READY.
+     * dropped: systemd would otherwise keep every generation).
      */
     void store(InitState state, int master, int[] workers) throws IOException {
         for (String name : new String[] {MASTER, WORKER, STATE}) notify("FDSTOREREMOVE=1\nFDNAME=" + name);
@@ -74,6 +74,10 @@ final class Systemd {
         } finally {
             Libc.close(memfd);
         }
+    }
+
+    /** READY=1: sent once the workers serve and SIGTERM means "hand over", not before. */
+    void ready() throws IOException {
         notify("READY=1\nSTATUS=serving");
     }
 }

@@ -184,4 +184,21 @@ class DaemonLifecycleTest {
             assertThat(d.log()).contains("jlxcfs: " + file + " is not a directory");
         }
     }
+
+    @Test
+    void aDyingWorkerWithoutAKeeperEndsTheDaemonWithCode70AndACleanUnmount() throws Exception {
+        Path mnt = tmp.resolve("mnt");
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx64m", "-Djlxcfs.debug.failWorkerAfter=50",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-keeper", "--no-remount",
+                "--keeper-socket", tmp.resolve("state/keeper.sock").toString(), mnt.toString()));
+        try (DaemonProcess d = DaemonProcess.launch(cmd, mnt, tmp.resolve("worker.log"))) {
+            d.awaitServing("proc/uptime");
+            for (int i = 0; i < 200 && d.process.isAlive(); i++) Run.cmd(T, "cat", mnt + "/proc/uptime");
+            assertThat(d.awaitExit(T)).as(d.log()).isEqualTo(Main.EXIT_WORKER_FAILED);
+            assertThat(d.log()).contains("died: java.lang.Error: jlxcfs.debug.failWorkerAfter=50",
+                    "a FUSE worker died; nothing holds " + mnt + " for a next process (--no-keeper): unmounting");
+            assertThat(MountTable.at(mnt)).isEmpty();
+        }
+    }
 }

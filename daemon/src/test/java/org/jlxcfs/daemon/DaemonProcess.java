@@ -92,6 +92,46 @@ final class DaemonProcess implements AutoCloseable {
         throw new AssertionError("bin/jlxcfs not found above " + Path.of("").toAbsolutePath());
     }
 
+    /** Starts {@code jlxcfs keeper --socket SOCKET extra...} in its own process (killed by {@link #killKeeper}). */
+    static Process keeper(Path socket, Path log, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx32m",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "keeper", "--socket", socket.toString()));
+        cmd.addAll(List.of(extra));
+        Files.createDirectories(log.getParent());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        for (int i = 0; i < 1200 && !new org.jlxcfs.daemon.keeper.KeeperClient(socket).available(); i++) {
+            if (!p.isAlive()) throw new AssertionError("keeper exited " + p.exitValue() + ": " + Files.readString(log));
+            Thread.sleep(50);
+        }
+        return p;
+    }
+
+    /**
+     * SIGKILLs every jlxcfs process whose command line holds {@code marker} (a test's own temp
+     * path, so only processes this test started, directly or through a keeper or `restart`).
+     */
+    static void killAll(String marker) throws IOException {
+        long self = ProcessHandle.current().pid();
+        for (int round = 0; round < 3; round++) {
+            try (var procs = Files.list(Path.of("/proc"))) {
+                for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                    String cmdline;
+                    try {
+                        cmdline = Files.readString(p.resolve("cmdline")).replace('\0', ' ');
+                    } catch (IOException e) {
+                        continue;
+                    }
+                    long pid = Long.parseLong(p.getFileName().toString());
+                    if (pid != self && cmdline.contains("org.jlxcfs.daemon.Main") && cmdline.contains(marker)) {
+                        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                }
+            }
+        }
+    }
+
     /** Waits until {@code relative} is readable through the mount (as another process sees it). */
     DaemonProcess awaitServing(String relative) throws Exception {
         // generous: a JVM starts 15 to 40 times slower in the emulated cgroup v2 VM

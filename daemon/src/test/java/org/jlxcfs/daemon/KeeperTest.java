@@ -3,6 +3,7 @@ package org.jlxcfs.daemon;
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
 import org.jlxcfs.daemon.keeper.KeeperProtocol;
+import org.jlxcfs.daemon.keeper.ProcessIdentity;
 import org.jlxcfs.fuse.Libc;
 import org.jlxcfs.fuse.UnixSocket;
 import org.jlxcfs.fuse.testing.RequiresRootAndFuse;
@@ -16,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -127,7 +130,7 @@ class KeeperTest {
         assertThat(held.pid()).isEqualTo((int) daemon.process.pid());
         assertThat(held.state().kernelMinor()).isPositive();
         assertThat(Run.cmd(T, "cat", mnt + "/proc/uptime").exit()).isZero();
-        assertThatThrownBy(() -> new KeeperClient(socket).put(mnt, held.state(), 1))
+        assertThatThrownBy(() -> new KeeperClient(socket).put(mnt, held.state()))
                 .hasMessageContaining("refused PUT").hasMessageContaining("carries no fds");
     }
 
@@ -140,5 +143,142 @@ class KeeperTest {
         assertThat(Files.readString(socket.resolveSibling("keeper.pid")).strip()).isEqualTo(pid);
         assertThat(first.available()).isTrue();
         assertThat(new KeeperClient(socket).get(tmp.resolve("nothing"))).isEmpty();
+    }
+
+    /**
+     * A PUT made by a python process (no JVM to wait for): its own pid, start time, command line
+     * and cwd, unless MODE lies about one of them; /dev/null stands in for the FUSE fds. Prints its
+     * pid, then the keeper's answer.
+     */
+    private static final String PUT = """
+            import base64, os, socket, sys
+            sock, mount, state, mode = sys.argv[1:5]
+            pid = os.getpid()
+            start = open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]
+            argv = open('/proc/self/cmdline', 'rb').read()
+            cwd = os.getcwd().encode()
+            if mode == 'otherpid': pid = os.getppid()
+            if mode == 'start': start = str(int(start) - 1)
+            if mode == 'argv': argv = argv.replace(b'python3', b'evil')
+            if mode == 'cwd': cwd = b'/'
+            msg = 'jlxcfs-keeper/1 PUT\\nmount=%s\\nstate=%s\\npid=%d\\nstart=%s\\nargv=%s\\ncwd=%s\\n' % (mount, state, pid,
+                start, base64.b64encode(argv).decode(), base64.b64encode(cwd).decode())
+            print(os.getpid(), flush=True)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.connect(sock)
+            fd = os.open('/dev/null', os.O_RDONLY)
+            socket.send_fds(s, [msg.encode()], [fd, fd])
+            print(s.recv(65536).decode().replace('\\n', ' '), flush=True)
+            if len(sys.argv) > 5: open(sys.argv[5], 'w').close(); sys.stdin.read()
+            """;
+
+    private Run.Result put(String mode, Path mount) throws Exception {
+        Path script = Files.writeString(tmp.resolve("put.py"), PUT);
+        return Run.cmd(T, "/usr/bin/python3", script.toString(), socket.toString(), mount.toString(), state(), mode);
+    }
+
+    private static String state() {
+        return java.util.Base64.getEncoder().encodeToString(new org.jlxcfs.fuse.InitState(45, 0, 45, 0, 0, 4096, 12, 9).toBytes());
+    }
+
+    @Test
+    void aPutIsRefusedUnlessItComesFromTheProcessItNamesRunningTheCommandLineItSends() throws Exception {
+        Process k = DaemonProcess.keeper(socket, socket.resolveSibling("keeper.log"), "--no-restart");
+        try {
+            Path mnt = tmp.resolve("mnt");
+            for (String[] c : new String[][] {
+                    {"otherpid", "names pid "}, {"start", " did not start at tick "},
+                    {"argv", "its argv is not /proc/"}, {"cwd", "is not /proc/"}}) {
+                Run.Result r = put(c[0], mnt);
+                assertThat(r.out()).as(c[0] + ": " + r.err()).contains("jlxcfs-keeper/1 ERR", c[1]);
+                assertThat(new KeeperClient(socket).get(mnt)).as(c[0] + ": nothing held").isEmpty();
+            }
+            assertThat(Files.readString(socket.resolveSibling("keeper.log")))
+                    .contains("but comes from pid", "its argv is not /proc/");
+            Run.Result ok = put("ok", mnt);
+            assertThat(ok.out()).as(ok.err()).contains("jlxcfs-keeper/1 OK");
+            int pid = Integer.parseInt(ok.out().lines().findFirst().orElseThrow().strip());
+            KeeperClient.Session held = new KeeperClient(socket).get(mnt).orElseThrow();
+            held.closeAll();
+            assertThat(held.pid()).isEqualTo(pid);
+            assertThat(held.command().argv()).startsWith("/usr/bin/python3");
+            assertThat(held.command().cwd()).isEqualTo(Path.of("").toAbsolutePath().toRealPath().toString());
+        } finally {
+            Run.kill(k);
+        }
+    }
+
+    @Test
+    void aProcessIdentityIsItsPidAndStartTimeAndAWrongStartTimeIsNeverSignalled() throws Exception {
+        Process sleep = new ProcessBuilder("sleep", "60").start();
+        try {
+            ProcessIdentity real = ProcessIdentity.of((int) sleep.pid()).orElseThrow();
+            ProcessIdentity stale = new ProcessIdentity(real.pid(), real.startTime() - 1);
+            assertThat(real.alive()).isTrue();
+            assertThat(stale.alive()).as("same pid, another start time: someone else").isFalse();
+            assertThat(stale.open()).isEmpty();
+            assertThat(stale.signal(Libc.SIGTERM)).isEqualTo(-org.jlxcfs.fuse.Errno.ESRCH);
+            Thread.sleep(200);
+            assertThat(sleep.isAlive()).as("not signalled").isTrue();
+            try (ProcessIdentity.Pidfd fd = real.open().orElseThrow()) {
+                assertThat(fd.exited()).isFalse();
+                assertThat(fd.signal(Libc.SIGTERM)).isZero();
+                assertThat(sleep.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                assertThat(fd.exited()).isTrue();
+            }
+            assertThat(real.alive()).isFalse();
+        } finally {
+            sleep.destroyForcibly();
+        }
+    }
+
+    /**
+     * The keeper recorded a daemon that then exited; its pid is given to another process (through
+     * ns_last_pid, as CRIU does). `jlxcfs restart` must see that pid is someone else, say so in
+     * one line, and neither run the recorded command nor signal the newcomer.
+     */
+    @Test
+    void restartRefusesWhenTheRecordedPidNowBelongsToAnotherProcess() throws Exception {
+        Process k = DaemonProcess.keeper(socket, socket.resolveSibling("keeper.log"), "--no-restart");
+        Process squatter = null;
+        try {
+            Path mnt = tmp.resolve("mnt");
+            Path marker = tmp.resolve("put-marker");
+            Path script = Files.writeString(tmp.resolve("put.py"), PUT);
+            // the recorded "daemon": a python process that PUTs, then waits until we close its stdin
+            Process daemon = new ProcessBuilder("/usr/bin/python3", script.toString(), socket.toString(), mnt.toString(),
+                    state(), "ok", marker.toString()).redirectErrorStream(true).start();
+            for (int i = 0; i < 200 && !Files.exists(marker); i++) Thread.sleep(50);
+            int pid = (int) daemon.pid();
+            assertThat(new KeeperClient(socket).get(mnt).map(h -> { h.closeAll(); return h.pid(); })).contains(pid);
+            daemon.getOutputStream().close();
+            assertThat(daemon.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            squatter = squat(pid);
+            org.junit.jupiter.api.Assumptions.assumeTrue(squatter != null, "could not get pid " + pid + " again (busy machine)");
+            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                    "restart", "--keeper-socket", socket.toString(), "--timeout", "5", mnt.toString()));
+            Run.Result r = Run.cmd(T, cmd.toArray(String[]::new));
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err().strip()).as("one line").doesNotContain("\n")
+                    .contains("pid " + pid + " now belongs to another process", "nothing was started or signalled");
+            Thread.sleep(300);
+            assertThat(squatter.isAlive()).as("the process now at pid " + pid + " was not signalled").isTrue();
+            assertThat(Run.cmd(T, "pgrep", "-f", marker.toString()).out()).as("the recorded command was not run").isBlank();
+        } finally {
+            if (squatter != null) squatter.destroyForcibly();
+            Run.kill(k);
+        }
+    }
+
+    /** A `sleep` that gets {@code pid} (ns_last_pid = pid - 1, then fork), or null if others keep taking it. */
+    private static Process squat(int pid) throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            Files.writeString(Path.of("/proc/sys/kernel/ns_last_pid"), String.valueOf(pid - 1));
+            Process p = new ProcessBuilder("sleep", "60").start();
+            if (p.pid() == pid) return p;
+            p.destroyForcibly().waitFor();
+        }
+        return null;
     }
 }

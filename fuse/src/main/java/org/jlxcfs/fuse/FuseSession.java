@@ -37,6 +37,8 @@ public final class FuseSession implements AutoCloseable {
     private volatile String device = "";
     private volatile boolean stopping;
     private volatile boolean connectionEnded;
+    private volatile boolean workerFailed;
+    private final CountDownLatch firstEnd = new CountDownLatch(1);
 
     private FuseSession(Path mountPoint, FuseConfig config, int masterFd, int stopFd) {
         this.mountPoint = mountPoint;
@@ -47,38 +49,93 @@ public final class FuseSession implements AutoCloseable {
     }
 
     /**
-     * Mounts {@code fs} at {@code mountPoint} and starts serving it.
+     * Runs once the session's fds exist (and, for a fresh mount, INIT is answered) and before any
+     * worker reads a request: the moment to hand the fds to a keeper, so that a crash at any later
+     * instant leaves every request this process reads in fds someone else still holds.
+     */
+    @FunctionalInterface
+    public interface BeforeServing {
+        void run(FuseSession session) throws IOException;
+    }
+
+    /** Mounts {@code fs} at {@code mountPoint} and starts serving it. */
+    public static FuseSession mount(Path mountPoint, FuseFileSystem fs, FuseConfig config, boolean replace)
+            throws IOException {
+        return mount(mountPoint, fs, config, replace, s -> { });
+    }
+
+    /**
+     * Mounts {@code fs} at {@code mountPoint}, answers INIT on the calling thread, runs
+     * {@code before} and then starts the workers. On any failure the mount is detached and every fd
+     * closed.
      *
      * @param replace lazily unmount a jlxcfs mount (live or dead) already at the mount point,
      *                instead of refusing; mounts of any other type are always refused
      * @throws MountPointException when the mount point is unusable, with what to do about it
      */
-    public static FuseSession mount(Path mountPoint, FuseFileSystem fs, FuseConfig config, boolean replace)
-            throws IOException {
+    public static FuseSession mount(Path mountPoint, FuseFileSystem fs, FuseConfig config, boolean replace,
+                                    BeforeServing before) throws IOException {
         Path target = mountPoint.toAbsolutePath().normalize();
         prepareMountPoint(target, config, replace);
         int master = Libc.open("/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC);
         int stop = -1;
+        boolean mounted = false;
+        FuseSession session = null;
         try {
             String data = "fd=" + master + ",rootmode=40000,user_id=" + Libc.getuid() + ",group_id=" + Libc.getgid()
                     + (config.allowOther() ? ",allow_other" : "");
             Libc.mount(config.fsName(), target.toString(), "fuse." + config.subtype(),
                     Libc.MS_NOSUID | Libc.MS_NODEV, data);
+            mounted = true;
             stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-            FuseSession session = new FuseSession(target, config, master, stop);
+            session = new FuseSession(target, config, master, stop);
+            FuseSession s = session;
             MountTable.at(target).ifPresent(m -> {
-                session.mountId = m.id();
-                session.device = m.device();
+                s.mountId = m.id();
+                s.device = m.device();
             });
-            session.start(fs);
+            RequestHandler handler = session.prepare(fs);
+            session.answerInit(handler, Duration.ofSeconds(30));
+            before.run(session);
+            session.threads.forEach(Thread::start);
             LOG.log(System.Logger.Level.INFO, "mounted " + config.fsName() + " at " + target + " with "
                     + config.threads() + " worker threads");
             return session;
         } catch (IOException | RuntimeException e) {
-            Libc.umount2(target.toString(), Libc.MNT_DETACH);
+            if (mounted) Libc.umount2(target.toString(), Libc.MNT_DETACH);
+            if (session != null) session.workerFds.forEach(Libc::close);
             Libc.close(master);
             if (stop >= 0) Libc.close(stop);
             throw e;
+        }
+    }
+
+    /**
+     * Reads and answers the kernel's INIT on the calling thread (the kernel queues nothing else
+     * before it is answered), so the connection's state is known before any worker starts.
+     */
+    private void answerInit(RequestHandler handler, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment in = a.allocate(RequestHandler.IN_BUFFER, 4096);
+            java.lang.foreign.MemorySegment out = a.allocate(RequestHandler.OUT_BUFFER, 4096);
+            java.lang.foreign.MemorySegment p = a.allocate(8, 4);
+            while (init.get() == null) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) throw new IOException("the kernel sent no FUSE INIT for " + mountPoint + " within " + timeout);
+                p.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, masterFd);
+                p.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
+                int r = Libc.poll(p, 1, (int) Math.min(left, 1000));
+                if (r <= 0) continue;
+                long n = Libc.read(masterFd, in, in.byteSize());
+                if (n == -Errno.EINTR || n == -Errno.EAGAIN) continue;
+                if (n <= 0) throw new LibcException("read", "/dev/fuse (waiting for INIT)", (int) -n);
+                int length = handler.handle(in, (int) n, out);
+                if (length > 0) {
+                    long w = Libc.write(masterFd, out, length);
+                    if (w != length) throw new LibcException("write", "/dev/fuse (INIT reply)", w < 0 ? (int) -w : Errno.EIO);
+                }
+            }
         }
     }
 
@@ -109,26 +166,38 @@ public final class FuseSession implements AutoCloseable {
         }
     }
 
+    /** Takes over a connection and starts serving it at once (see the other adopt). */
+    public static FuseSession adopt(Path mountPoint, FuseFileSystem fs, FuseConfig config, int masterFd,
+                                    InitState state, boolean resend) throws IOException {
+        return adopt(mountPoint, fs, config, masterFd, state, resend, s -> { });
+    }
+
     /**
      * Serves a connection another process mounted and initialised (a takeover): no mount, no
-     * INIT. Workers read fresh clones of {@code masterFd}; with {@code resend}, the kernel is
-     * asked to queue again every request a dead predecessor had read but not answered.
+     * INIT. Workers read fresh clones of {@code masterFd}, started only after {@code before} ran;
+     * with {@code resend}, the kernel is then asked to queue again every request a dead
+     * predecessor had read but not answered.
      *
-     * @param masterFd the connection's /dev/fuse fd (this session closes its copy when it ends)
+     * @param masterFd the connection's /dev/fuse fd (this session closes it when it ends, or when adopting fails)
      * @param state    what the predecessor agreed in INIT
      */
     public static FuseSession adopt(Path mountPoint, FuseFileSystem fs, FuseConfig config, int masterFd,
-                                    InitState state, boolean resend) throws IOException {
+                                    InitState state, boolean resend, BeforeServing before) throws IOException {
         Path target = mountPoint.toAbsolutePath().normalize();
-        int stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        FuseSession session = new FuseSession(target, config, masterFd, stop);
-        session.init.set(state);
-        session.mountId = MountTable.at(target).map(MountTable.Mount::id).orElse(-1);
+        int stop = -1;
+        FuseSession session = null;
         try {
-            session.start(fs);
+            stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+            session = new FuseSession(target, config, masterFd, stop);
+            session.init.set(state);
+            session.mountId = MountTable.at(target).map(MountTable.Mount::id).orElse(-1);
+            session.prepare(fs);
+            before.run(session);
+            session.threads.forEach(Thread::start);
         } catch (IOException | RuntimeException e) {
-            session.workerFds.forEach(Libc::close);
-            Libc.close(stop);
+            if (session != null) session.workerFds.forEach(Libc::close);
+            Libc.close(masterFd);
+            if (stop >= 0) Libc.close(stop);
             throw e;
         }
         if (resend) session.resend();
@@ -145,13 +214,24 @@ public final class FuseSession implements AutoCloseable {
                     + "previous daemon had read but not answered are lost");
             return;
         }
+        int r = resend(masterFd);
+        if (r < 0) LOG.log(System.Logger.Level.WARNING, "FUSE_NOTIFY_RESEND failed: " + Errno.describe(-r));
+    }
+
+    /**
+     * Writes FUSE_NOTIFY_RESEND on {@code fd} (any fd of the connection): every request read on
+     * any of its fds but not answered goes back to the pending queue, where a reader can be
+     * killed and the next server reads it again. Only for a connection whose INIT state says
+     * {@link InitState#kernelCanResend()}. Returns 0 or -errno.
+     */
+    public static int resend(int fd) {
         try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
             java.lang.foreign.MemorySegment notify = a.allocate(16, 8);
             notify.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, 16);
             notify.set(java.lang.foreign.ValueLayout.JAVA_INT, 4, NOTIFY_RESEND);
             notify.set(java.lang.foreign.ValueLayout.JAVA_LONG, 8, 0L);
-            long w = Libc.write(masterFd, notify, 16);
-            if (w != 16) LOG.log(System.Logger.Level.WARNING, "FUSE_NOTIFY_RESEND failed: " + Errno.describe((int) -w));
+            long w = Libc.write(fd, notify, 16);
+            return w == 16 ? 0 : w < 0 ? (int) w : -Errno.EIO;
         }
     }
 
@@ -204,7 +284,8 @@ public final class FuseSession implements AutoCloseable {
         }
     }
 
-    private void start(FuseFileSystem fs) throws IOException {
+    /** Clones one fd per worker and makes (but does not start) the worker threads. */
+    private RequestHandler prepare(FuseFileSystem fs) throws IOException {
         RequestHandler handler = new RequestHandler(fs, config, init, this::destroyed);
         Optional<List<int[]>> cpus = config.pinWorkers()
                 ? WorkerPinning.assign(Libc.allowedCpus(), config.threads()) : Optional.empty();
@@ -215,7 +296,7 @@ public final class FuseSession implements AutoCloseable {
             Thread t = Thread.ofPlatform().name("fuse-worker-" + i).unstarted(new Worker(fd, stopFd, pin, handler, this));
             threads.add(t);
         }
-        threads.forEach(Thread::start);
+        return handler;
     }
 
     public Path mountPoint() {
@@ -245,7 +326,26 @@ public final class FuseSession implements AutoCloseable {
 
     void workerExited(Worker w) {
         if (w.exit == Worker.Exit.CONNECTION_ENDED) connectionEnded = true;
+        if (w.exit == Worker.Exit.FAILED && !stopping) workerFailed = true;
+        firstEnd.countDown();
         ended.countDown();
+    }
+
+    /** Why serving ends. */
+    public enum End {
+        /** {@link #close()} or {@link #handover()} asked for it. */
+        STOPPED,
+        /** Unmounted or aborted from outside. */
+        CONNECTION_ENDED,
+        /** A worker thread died (an Error, an unexpected read failure): the process is not fit to serve. */
+        WORKER_FAILED
+    }
+
+    /** Blocks until the first worker stops, and says why (the others may still run). */
+    public End awaitFirstEnd() throws InterruptedException {
+        firstEnd.await();
+        if (workerFailed) return End.WORKER_FAILED;
+        return connectionEnded && !stopping ? End.CONNECTION_ENDED : End.STOPPED;
     }
 
     private void destroyed() {

@@ -68,6 +68,12 @@ public final class Libc {
     private static final MethodHandle MEMFD_CREATE = downcall("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    /** syscall(2) with two and four arguments, for calls glibc has no wrapper for (pidfd_open, pidfd_send_signal). */
+    private static final MethodHandle SYSCALL2 = downcall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL4 = downcall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
     private static final MethodHandle GETUID = LINKER.downcallHandle(
             LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETGID = LINKER.downcallHandle(
@@ -349,6 +355,44 @@ public final class Libc {
             return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434;
+
+    /**
+     * pidfd_open(2): an fd that refers to the process {@code pid} names now, and that becomes
+     * readable (POLLIN) when it exits; returns the fd (close-on-exec) or -errno. Whoever opens one
+     * must still check it is the process they mean (pid numbers are reused).
+     */
+    public static int pidfdOpen(int pid) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            long r = (long) SYSCALL2.invokeExact(cs, SYS_PIDFD_OPEN, (long) pid, 0L);
+            return r < 0 ? -errno(cs) : (int) r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** pidfd_send_signal(2): signals exactly the process the pidfd refers to; 0 or -errno (ESRCH once it exited). */
+    public static int pidfdSendSignal(int pidfd, int signal) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            long r = (long) SYSCALL4.invokeExact(cs, SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L);
+            return r < 0 ? -errno(cs) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** True once the process behind {@code pidfd} has exited (its pidfd polls readable). */
+    public static boolean pidfdExited(int pidfd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(8, 4);
+            p.set(JAVA_INT, 0, pidfd);
+            p.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+            return poll(p, 1, 0) > 0;
         }
     }
 

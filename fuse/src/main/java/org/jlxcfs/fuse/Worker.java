@@ -21,6 +21,21 @@ final class Worker implements Runnable {
     /** -Djlxcfs.fuse.trace=true logs every request in hex (used to record codec test inputs). */
     private static final boolean TRACE = Boolean.getBoolean("jlxcfs.fuse.trace");
 
+    /**
+     * Test-only: {@code -Djlxcfs.debug.failWorkerAfter=N} makes the worker that answers the Nth
+     * request of this process throw an Error right after replying (outside request handling), so
+     * tests can check a dying worker makes the daemon exit without taking the mount down.
+     */
+    private static final long FAIL_AFTER = Long.getLong("jlxcfs.debug.failWorkerAfter", 0);
+    private static final java.util.concurrent.atomic.AtomicLong ANSWERED = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Test-only: {@code -Djlxcfs.debug.stallWorkerAfter=N}: from the Nth READ this process reads on,
+     * a worker never answers it, so a test can kill a daemon that certainly holds requests a reader
+     * waits for (and check the keeper's resend makes those readers killable).
+     */
+    private static final long STALL_AFTER = Long.getLong("jlxcfs.debug.stallWorkerAfter", 0);
+    private static final java.util.concurrent.atomic.AtomicLong READ = new java.util.concurrent.atomic.AtomicLong();
+
     /** Why the loop ended. */
     enum Exit { STOPPED, CONNECTION_ENDED, FAILED }
 
@@ -62,7 +77,8 @@ final class Worker implements Runnable {
                 Libc.close(epfd);
             }
         } catch (Throwable t) {
-            LOG.log(System.Logger.Level.ERROR, "FUSE worker " + Thread.currentThread().getName() + " failed", t);
+            // the session tells the daemon, which exits (keeping the mount) so a fresh process serves
+            LOG.log(System.Logger.Level.ERROR, "FUSE worker " + Thread.currentThread().getName() + " died: " + t, t);
             exit = Exit.FAILED;
         } finally {
             session.workerExited(this);
@@ -83,8 +99,14 @@ final class Worker implements Runnable {
             long n = Libc.read(fd, in, in.byteSize());
             if (n > 0) {
                 if (TRACE) trace(in, (int) n);
+                if (STALL_AFTER > 0 && in.get(JAVA_INT, 4) == Opcode.READ && READ.incrementAndGet() >= STALL_AFTER) {
+                    while (true) java.util.concurrent.locks.LockSupport.park();
+                }
                 int replyLength = handler.handle(in, (int) n, out);
                 if (replyLength > 0 && !reply(out, replyLength)) return Exit.CONNECTION_ENDED;
+                if (FAIL_AFTER > 0 && ANSWERED.incrementAndGet() == FAIL_AFTER) {
+                    throw new Error("jlxcfs.debug.failWorkerAfter=" + FAIL_AFTER + " (test-only failure)");
+                }
                 continue;
             }
             int errno = (int) -n;

@@ -22,8 +22,16 @@ public final class KeeperClient {
         this.socket = socket;
     }
 
-    /** What the keeper holds for a mount: its fds (master first; now ours to close), INIT state, last daemon. */
-    public record Session(int[] fds, InitState state, int pid) {
+    /**
+     * What the keeper holds for a mount: its fds (master first; now ours to close), INIT state, the
+     * daemon it recorded last (verified at its PUT) and how that daemon was started. The command is
+     * null when an older keeper, which records none, answered.
+     */
+    public record Session(int[] fds, InitState state, ProcessIdentity daemon, DaemonCommand command) {
+        public int pid() {
+            return daemon.pid();
+        }
+
         public int masterFd() {
             return fds[0];
         }
@@ -52,16 +60,28 @@ public final class KeeperClient {
         try {
             InitState state = InitState.fromBytes(Base64.getDecoder().decode(m.field("state")));
             if (raw[0].fds().length == 0) throw new ProtocolException("GET answer without fds");
-            return Optional.of(new Session(raw[0].fds(), state, Integer.parseInt(m.field("pid"))));
+            int pid = Integer.parseInt(m.field("pid"));
+            String start = m.fields().get("start"), argv = m.fields().get("argv"), cwd = m.fields().get("cwd");
+            // an older keeper records no start time: such a pid cannot be told from its reuse, so it counts as gone
+            ProcessIdentity daemon = new ProcessIdentity(pid, start == null ? -1 : Long.parseLong(start));
+            DaemonCommand command = argv == null || cwd == null ? null : DaemonCommand.decode(argv, cwd);
+            return Optional.of(new Session(raw[0].fds(), state, daemon, command));
         } catch (ProtocolException | IllegalArgumentException e) {
             Libc.closeAll(raw[0].fds());
             throw new IOException("keeper at " + socket + " answered GET badly: " + e.getMessage());
         }
     }
 
-    public void put(Path mount, InitState state, int pid, int... fds) throws IOException {
+    /** Hands the keeper this process's fds for {@code mount}, with who we are (which it checks). */
+    public void put(Path mount, InitState state, int... fds) throws IOException {
+        put(mount, state, ProcessIdentity.self(), DaemonCommand.self(), fds);
+    }
+
+    /** PUT with explicit claims (tests use it to check the keeper refuses false ones). */
+    public void put(Path mount, InitState state, ProcessIdentity self, DaemonCommand command, int... fds) throws IOException {
         call("PUT", Map.of("mount", key(mount), "state", Base64.getEncoder().encodeToString(state.toBytes()),
-                "pid", String.valueOf(pid)), null, fds);
+                "pid", String.valueOf(self.pid()), "start", String.valueOf(self.startTime()),
+                "argv", command.encodedCmdline(), "cwd", command.encodedCwd()), null, fds);
     }
 
     public void drop(Path mount) throws IOException {

@@ -20,6 +20,7 @@ public final class KeeperLauncher {
         List<String> cmd = new ArrayList<>(List.of("setsid", "-f",
                 ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx24m", "-XX:TieredStopAtLevel=1",
+                "-XX:+ExitOnOutOfMemoryError",
                 "-Xss256k", "-cp", System.getProperty("java.class.path"), "org.jlxcfs.daemon.Main",
                 "keeper", "--socket", socket.toString(), "--exit-when-idle", "30"));
         Path log = dir.resolve("keeper.log");
