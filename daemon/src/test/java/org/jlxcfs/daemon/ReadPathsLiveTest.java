@@ -188,6 +188,11 @@ class ReadPathsLiveTest {
                         byte[] expected = m.getKey().equals(FROM_7)
                                 ? Arrays.copyOfRange(ref.bytes(), Math.min(7, ref.bytes().length), ref.bytes().length) : ref.bytes();
                         byte[] actual = m.getKey().equals(MMAP) ? withoutZeroTail(o.bytes()) : o.bytes();
+                        if (m.getKey().equals(FROM_7) && !exact) {
+                            // a cut 7 bytes into a moving first line lands on other words when its numbers grew
+                            expected = afterFirstLine(expected);
+                            actual = afterFirstLine(actual);
+                        }
                         String diff = exact ? exactDiff(expected, actual) : shapeDiff(expected, actual);
                         if (diff != null) failures.add(what + diff);
                     }
@@ -197,6 +202,11 @@ class ReadPathsLiveTest {
         System.out.print(table);
         failures.forEach(f -> System.out.println("  FAIL " + f));
         assertThat(failures).as(where + ": reads that differ from read(2) (" + failures.size() + "; sizes in the table printed above)").isEmpty();
+    }
+
+    private static byte[] afterFirstLine(byte[] b) {
+        for (int i = 0; i < b.length; i++) if (b[i] == '\n') return Arrays.copyOfRange(b, i + 1, b.length);
+        return new byte[0];
     }
 
     private static byte[] withoutZeroTail(byte[] b) {

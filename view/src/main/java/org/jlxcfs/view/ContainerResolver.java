@@ -1,5 +1,6 @@
 package org.jlxcfs.view;
 
+import org.jlxcfs.view.cgroup.Cgroup;
 import org.jlxcfs.view.cgroup.CgroupLayout;
 import org.jlxcfs.view.cgroup.ContainerCgroups;
 import org.jlxcfs.view.host.Host;
@@ -110,9 +111,22 @@ public final class ContainerResolver {
         return new Container(init.pid(), init.pid(), init.startTime(), cgroupsOf(init));
     }
 
+    /**
+     * Kept only once the init has run a few seconds: a runtime moves a new container's first
+     * process into its cgroups while setting the container up, and the lookups of our files its
+     * mounts make already resolve it, in the cgroups it is leaving.
+     */
     private ContainerCgroups cgroupsOf(Init init) throws IOException {
         return cgroupsByInit.get(new ProcessIdentity(init.pid(), init.startTime()),
-                () -> ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid())));
+                () -> ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid())), v -> settled(init));
+    }
+
+    private boolean settled(Init init) {
+        try {
+            return host.uptimeSeconds() - (double) init.startTime() / Host.CLOCK_TICKS > Cgroup.SETTLING_SECONDS;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private Init initOf(long ns, int reader) throws IOException {

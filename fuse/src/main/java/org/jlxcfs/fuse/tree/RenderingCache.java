@@ -11,7 +11,7 @@ import java.util.Map;
  * little of each they read) therefore never grows the daemon's memory past the budget; a reader
  * whose rendering was dropped gets a fresh one on its next read, as a reader at offset 0 always does.
  *
- * @param <K> what a rendering is kept for (a file handle, a node and a thread)
+ * @param <K> what a rendering is kept for (a file handle)
  */
 final class RenderingCache<K> {
     /** What an entry costs besides its bytes (map node, key, record), so a million tiny entries count too. */
@@ -21,39 +21,23 @@ final class RenderingCache<K> {
      * A kept rendering; {@code bytes} is null when only its length was worth keeping: the reader
      * had all of it ({@code allRead}) and the budget was short.
      */
-    record Kept(byte[] bytes, int length, boolean allRead, long atNanos) {
+    record Kept(byte[] bytes, int length, boolean allRead) {
         long cost() {
             return ENTRY_COST + (bytes == null ? 0 : bytes.length);
         }
     }
 
     private final long budget;
-    private final long maxAgeNanos;
     private final LinkedHashMap<K, Kept> entries = new LinkedHashMap<>(64, 0.75f, true);
     private long used;
     private long dropped;
 
-    /** @param maxAgeNanos entries older than this are not returned (0: no limit) */
-    RenderingCache(long budgetBytes, long maxAgeNanos) {
+    RenderingCache(long budgetBytes) {
         this.budget = budgetBytes;
-        this.maxAgeNanos = maxAgeNanos;
     }
 
     synchronized Kept get(K key) {
-        Kept k = entries.get(key);
-        if (k != null && stale(k)) {
-            remove(key);
-            return null;
-        }
-        return k;
-    }
-
-    /** The entry, removed. */
-    synchronized Kept take(K key) {
-        Kept k = entries.remove(key);
-        if (k == null) return null;
-        used -= k.cost();
-        return stale(k) ? null : k;
+        return entries.get(key);
     }
 
     /**
@@ -61,34 +45,34 @@ final class RenderingCache<K> {
      * the whole budget keeps only its length, if all read, else nothing.
      */
     synchronized void put(K key, byte[] bytes, boolean allRead) {
-        Kept k = new Kept(bytes, bytes.length, allRead, maxAgeNanos > 0 ? System.nanoTime() : 0);
+        Kept k = new Kept(bytes, bytes.length, allRead);
         Kept old = entries.remove(key);
         if (old != null) used -= old.cost();
         if (k.cost() > budget) {
             if (!allRead) return;
-            k = new Kept(null, bytes.length, true, k.atNanos());
+            k = new Kept(null, bytes.length, true);
         }
         makeRoom(k.cost());
         entries.put(key, k);
         used += k.cost();
     }
 
-    /** Least recently used first: what was read to its end keeps its length, the rest goes; then lengths go too. */
+    /**
+     * Least recently used first: one that was read to its end keeps its length, any other (and a
+     * length alone) goes. One pass, so a put costs the same however many handles there are.
+     */
     private void makeRoom(long needed) {
-        for (int pass = 0; pass < 2 && used + needed > budget; pass++) {
-            Iterator<Map.Entry<K, Kept>> it = entries.entrySet().iterator();
-            while (used + needed > budget && it.hasNext()) {
-                Map.Entry<K, Kept> e = it.next();
-                Kept k = e.getValue();
-                if (pass == 0 && k.allRead()) {
-                    if (k.bytes() == null) continue;
-                    used -= k.bytes().length;
-                    e.setValue(new Kept(null, k.length(), true, k.atNanos()));
-                } else {
-                    used -= k.cost();
-                    it.remove();
-                    dropped++;
-                }
+        Iterator<Map.Entry<K, Kept>> it = entries.entrySet().iterator();
+        while (used + needed > budget && it.hasNext()) {
+            Map.Entry<K, Kept> e = it.next();
+            Kept k = e.getValue();
+            if (k.allRead() && k.bytes() != null) {
+                used -= k.bytes().length;
+                e.setValue(new Kept(null, k.length(), true));
+            } else {
+                used -= k.cost();
+                it.remove();
+                dropped++;
             }
         }
     }
@@ -96,10 +80,6 @@ final class RenderingCache<K> {
     synchronized void remove(K key) {
         Kept k = entries.remove(key);
         if (k != null) used -= k.cost();
-    }
-
-    private boolean stale(Kept k) {
-        return maxAgeNanos > 0 && System.nanoTime() - k.atNanos() > maxAgeNanos;
     }
 
     synchronized int size() {

@@ -59,16 +59,7 @@ public final class VirtualTree implements FuseFileSystem {
      * since every reader (a hostile one too) decides how many handles it holds.
      */
     private final RenderingCache<Long> handles;
-    /**
-     * The rendering a thread's stat just sized, for its next read from offset 0: the bytes then
-     * match the size stat reported (sendfile and mmap stop at that size).
-     */
-    private final RenderingCache<Sized> sized = new RenderingCache<>(SIZED_BUDGET, SIZED_MAX_AGE_NANOS);
     static final long DEFAULT_HANDLE_BUDGET = 4L << 20;
-    private static final long SIZED_BUDGET = 1L << 20;
-    private static final long SIZED_MAX_AGE_NANOS = 200_000_000L;
-
-    private record Sized(long node, int pid) {}
 
     private sealed interface Node permits Dir, File, Link {
         long id();
@@ -88,7 +79,7 @@ public final class VirtualTree implements FuseFileSystem {
 
     private VirtualTree(Map<Long, Node> nodes, long handleBudget) {
         this.nodes = nodes;
-        this.handles = new RenderingCache<>(handleBudget, 0);
+        this.handles = new RenderingCache<>(handleBudget);
     }
 
     public static Builder builder() {
@@ -442,9 +433,10 @@ public final class VirtualTree implements FuseFileSystem {
     private Entry sizedEntry(Caller caller, File f, Content.Rendered r) {
         long size;
         try {
-            byte[] bytes = r.render(caller);
-            if (caller.pid() > 0) sized.put(new Sized(f.id(), caller.pid()), bytes, false);
-            size = bytes.length;
+            // Not kept for the read that may follow: the same process can be in another container
+            // by then (a runtime stats our files from a new container's first process, before it
+            // has moved that process into its cgroups and set their limits).
+            size = r.render(caller).length;
         } catch (FuseError | RuntimeException e) {
             size = 0; // a stat does not fail because the view does: the read says why
         }
@@ -502,8 +494,8 @@ public final class VirtualTree implements FuseFileSystem {
         Content.Rendered r = (Content.Rendered) f.content();
         byte[] bytes = null;
         if (offset == 0) {
-            // from the start: a fresh rendering (top re-reads this way), or the one stat just sized
-            bytes = sizedOrRendered(r, caller, node);
+            // from the start: a fresh rendering (top re-reads this way)
+            bytes = r.render(caller);
         } else {
             RenderingCache.Kept k = fh == 0 ? null : handles.get(fh);
             if (k != null && k.bytes() == null && offset >= k.length()) return 0; // the end, read already
@@ -515,11 +507,6 @@ public final class VirtualTree implements FuseFileSystem {
         // keeps just its length, for the read at the end that follows.
         if (fh != 0) handles.put(fh, bytes, offset + n >= bytes.length);
         return n;
-    }
-
-    private byte[] sizedOrRendered(Content.Rendered r, Caller caller, long node) throws FuseError {
-        RenderingCache.Kept k = caller.pid() > 0 ? sized.take(new Sized(node, caller.pid())) : null;
-        return k != null ? k.bytes() : r.render(caller);
     }
 
     private static int copy(byte[] bytes, long offset, int size, MemorySegment dst) {

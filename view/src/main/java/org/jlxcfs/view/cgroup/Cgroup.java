@@ -44,7 +44,7 @@ public record Cgroup(Hierarchy hierarchy, String path) {
      * then writes the limits (runc does), so a limit kept from those first reads would be wrong
      * for the container's first second, when runtimes such as the JVM size themselves.
      */
-    static final long SETTLING_SECONDS = 5;
+    public static final long SETTLING_SECONDS = 5;
 
     /**
      * The cgroup is older than {@link #SETTLING_SECONDS} (cgroupfs gives a directory its creation
