@@ -153,7 +153,7 @@ public final class VirtualTree implements FuseFileSystem {
         }
 
         /**
-         * How many bytes of renderings open handles may keep in all (default 8 MiB): past it the
+         * How many bytes of renderings open handles may keep in all (default 4 MiB): past it the
          * least recently read are dropped and rendered again if read at an offset.
          */
         public Builder handleBudget(long bytes) {
@@ -416,8 +416,8 @@ public final class VirtualTree implements FuseFileSystem {
     /**
      * {@code n}'s entry as {@code caller} sees it. A rendered file's size is the length of its
      * rendering for the caller, as a regular file's is its content's (LXCFS reports the host
-     * file's): programs that size a read by it (sendfile, mmap, `tail`, `wc -c`) see the
-     * caller's bytes. A filtered directory links only the subdirectories the caller is shown, as
+     * file's): programs that go by it (`wc -c`, `tail`, Python's read sizing) see the caller's
+     * length. A filtered directory links only the subdirectories the caller is shown, as
      * the caller's own machine would. Neither is cached by the kernel, so this is asked each time.
      */
     private Entry entryFor(Caller caller, Node n) throws FuseError {
@@ -492,15 +492,14 @@ public final class VirtualTree implements FuseFileSystem {
             throw FuseError.of(Errno.EIO);
         }
         Content.Rendered r = (Content.Rendered) f.content();
-        byte[] bytes = null;
+        byte[] bytes;
         if (offset == 0) {
             // from the start: a fresh rendering (top re-reads this way)
             bytes = r.render(caller);
         } else {
             RenderingCache.Kept k = fh == 0 ? null : handles.get(fh);
             if (k != null && k.bytes() == null && offset >= k.length()) return 0; // the end, read already
-            if (k != null) bytes = k.bytes();
-            if (bytes == null) bytes = r.render(caller);
+            bytes = k != null && k.bytes() != null ? k.bytes() : r.render(caller);
         }
         int n = copy(bytes, offset, size, dst);
         // Kept for reads at any offset (pread); if the budget runs short, one read to its end
