@@ -59,12 +59,19 @@ final class DaemonProcess implements AutoCloseable {
      * this test's: the jar bin/jlxcfs runs is only built after the tests.
      */
     static DaemonProcess startAsShipped(Path mountPoint, Path log, String... args) throws IOException {
+        return startAsShipped(mountPoint, log, null, args);
+    }
+
+    /** As {@link #startAsShipped(Path, Path, String...)}, held by the keeper at {@code keeperSocket} (null: none). */
+    static DaemonProcess startAsShipped(Path mountPoint, Path log, Path keeperSocket, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow());
         cmd.addAll(shippedJvmOptions());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
-        cmd.addAll(List.of("--no-keeper", "--no-remount", "--keeper-socket", log.resolveSibling("state/keeper.sock").toString()));
+        if (keeperSocket == null) cmd.addAll(List.of("--no-keeper", "--keeper-socket", log.resolveSibling("state/keeper.sock").toString()));
+        else cmd.addAll(List.of("--keeper-socket", keeperSocket.toString()));
+        cmd.add("--no-remount");
         cmd.add(mountPoint.toString());
         java.util.regex.Matcher arenas = java.util.regex.Pattern.compile("export MALLOC_ARENA_MAX=\\$\\{MALLOC_ARENA_MAX:-(\\d+)}")
                 .matcher(Files.readString(binJlxcfs()));
