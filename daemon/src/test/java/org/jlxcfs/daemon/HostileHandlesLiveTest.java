@@ -261,6 +261,8 @@ class HostileHandlesLiveTest {
                     DaemonProcess.killAll(mnt.toString()); // the daemon serving now, whichever the keeper started
                 }
                 Run.Result r = Run.await(reader, Duration.ofSeconds(120), "reader");
+                String keeperLog = Files.readString(tmp.resolve("keeper-kill.log"));
+                assertThat(keeperLog.split("started the daemon of ", -1)).as("the keeper's restarts:\n" + keeperLog).hasSizeGreaterThan(3);
                 String[] f = r.requireSuccess().out().strip().split(" ", 3);
                 System.out.printf("3 SIGKILLs of the daemon with %d handles held: reader %s ops in 25 s, %s errors %s%n",
                         HANDLES, f[0], f[1], f.length > 2 ? f[2] : "");
