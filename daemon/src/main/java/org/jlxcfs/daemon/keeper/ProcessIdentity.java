@@ -2,17 +2,19 @@ package org.jlxcfs.daemon.keeper;
 
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.Libc;
+import org.jlxcfs.view.host.Host;
+import org.jlxcfs.view.host.ProcessInfo;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Optional;
 
 /**
  * A process as one particular run of a program: its pid and its start time (field 22 of
  * /proc/PID/stat, clock ticks since boot). Pid numbers are reused, so every decision about another
  * process (is it still running, may it be signalled, may its command line be run again) checks
- * both; a pid whose start time differs is someone else.
+ * both; a pid whose start time differs is someone else. The views key their caches by the same
+ * pair ({@link org.jlxcfs.view.host.ProcessIdentity}); this one adds what the keeper needs of a
+ * live process: whether it still runs, and a pidfd to signal and watch it.
  */
 public record ProcessIdentity(int pid, long startTime) {
 
@@ -80,12 +82,12 @@ public record ProcessIdentity(int pid, long startTime) {
     private static Optional<Stat> stat(int pid) {
         if (pid <= 0) return Optional.empty();
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            // the command name is in parentheses and may hold spaces and ')': cut at the last ')'
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            String[] f = ProcessInfo.statFields(HOST, pid); // the views' parser: one per kernel format
             return Optional.of(new Stat(Long.parseLong(f[19]), f[0].equals("Z") || f[0].equals("X")));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // gone (or going) while we read
         }
     }
+
+    private static final Host HOST = Host.real();
 }
