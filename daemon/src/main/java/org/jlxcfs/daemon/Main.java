@@ -14,6 +14,7 @@ import org.jlxcfs.fuse.MountPointException;
 import org.jlxcfs.fuse.tree.VirtualTree;
 import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.cgroup.CgroupLayout;
+import org.jlxcfs.webhook.WebhookCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,7 +34,7 @@ import java.util.logging.Level;
 
 /** {@code jlxcfs [OPTIONS] [MOUNTPOINT]}: mounts the tree and serves it in the foreground until SIGTERM or SIGINT. */
 @Command(name = "jlxcfs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {ShowCommand.class, KeeperCommand.class, RestartCommand.class, RemountCommand.class},
+        subcommands = {ShowCommand.class, KeeperCommand.class, RestartCommand.class, RemountCommand.class, WebhookCommand.class},
         description = "Serves container-aware /proc and /sys files over FUSE (in the spirit of LXCFS).",
         sortOptions = false, usageHelpAutoWidth = true)
 public final class Main implements Callable<Integer> {
