@@ -24,7 +24,7 @@ final class ApiException extends IOException {
     private static String hint(int status) {
         return switch (status) {
             case 401 -> "; the service account token was refused";
-            case 403 -> "; check the webhook's RBAC Role (get/create/update on this object)";
+            case 403 -> "; check the webhook's RBAC rules for this object";
             default -> "";
         };
     }

@@ -259,7 +259,7 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
             return inOrder;
         } catch (ApiException e) {
             failures++;
-            LOG.log(System.Logger.Level.WARNING, "certificate check: {0}", e.getMessage());
+            if (!scheduler.isShutdown()) LOG.log(System.Logger.Level.WARNING, "certificate check: {0}", e.getMessage());
             return false;
         } catch (IOException e) {
             failures++;
