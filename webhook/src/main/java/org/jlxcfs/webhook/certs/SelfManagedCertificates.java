@@ -230,6 +230,8 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
                     sleep(delay);
                 }
             }
+            LOG.log(System.Logger.Level.INFO, "serving with the certificates of {0}; the serving certificate expires {1}",
+                    secrets.describe(), notAfter());
             try {
                 if (!syncCaBundle()) failures++;
             } catch (ApiException e) {
@@ -301,9 +303,13 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
         for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
             var stored = secrets.read();
             if (stored.isEmpty()) {
-                var decision = policy.decide(Map.of(), now());
+                // a Secret deleted under a running webhook is written again with the certificates in use, so
+                // that the other replicas and the caBundle stay valid
+                State current = state.get();
+                var decision = policy.decide(current == null ? Map.of() : current.bundle().toSecretData(), now());
                 if (secrets.create(decision.bundle().toSecretData())) {
-                    LOG.log(System.Logger.Level.INFO, "created {0} with a new CA and serving certificate", secrets.describe());
+                    LOG.log(System.Logger.Level.INFO, "created {0}{1}", secrets.describe(),
+                            decision.unchanged() ? " again with the certificates in use" : ": " + String.join(", ", decision.changes()));
                     return decision.bundle();
                 }
                 LOG.log(System.Logger.Level.INFO, "{0} was created by another replica first; using it", secrets.describe());

@@ -34,7 +34,7 @@ class SelfManagedCertificatesApiTest {
     Path temp;
     private FakeApiServer api;
     private MutableClock clock;
-    private final List<SelfManagedCertificates> started = new ArrayList<>();
+    private final List<SelfManagedCertificates> started = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @BeforeEach
     void setUp() throws Exception {
@@ -45,7 +45,9 @@ class SelfManagedCertificatesApiTest {
 
     @AfterEach
     void tearDown() {
-        started.forEach(SelfManagedCertificates::close);
+        synchronized (started) {
+            started.forEach(SelfManagedCertificates::close);
+        }
         api.close();
     }
 
@@ -130,6 +132,37 @@ class SelfManagedCertificatesApiTest {
         assertThat(ca(second)).isEqualTo(ca(first));
         assertThat(second.get().key()).isEqualTo(first.get().key());
         assertThat(second.notAfter()).isEqualTo(first.notAfter());
+    }
+
+    @Test
+    void twoReplicasStartingTogetherEndWithOneSecretAndTheSameCertificates() throws Exception {
+        applyConfiguration();
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var a = executor.submit(this::start);
+            var b = executor.submit(this::start);
+            var first = a.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            var second = b.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(leaf(first)).isEqualTo(leaf(second));
+            assertThat(first.caBundlePem()).isEqualTo(second.caBundlePem());
+            assertThat(Pem.parseCertificates(secretData("tls.crt")).getFirst()).isEqualTo(leaf(first));
+            assertThat(api.caBundleOf(CONFIGURATION, 0)).isEqualTo(first.caBundlePem());
+        }
+    }
+
+    @Test
+    void aSecretDeletedUnderARunningWebhookIsWrittenAgainWithTheCertificatesInUse() throws Exception {
+        applyConfiguration();
+        var certificates = start();
+        var identity = certificates.get();
+        api.remove(SECRET_PATH);
+
+        assertThat(certificates.checkNow()).isTrue();
+
+        assertThat(api.count("POST", SECRETS_PATH)).isEqualTo(2);
+        assertThat(certificates.get()).isSameAs(identity);
+        assertThat(Pem.parseCertificates(secretData("tls.crt")).getFirst()).isEqualTo(identity.chain()[0]);
+        assertThat(secretData("ca.crt")).isEqualTo(certificates.caBundlePem());
+        assertThat(api.count("PATCH", CONFIGURATION_PATH)).isEqualTo(1);
     }
 
     @Test
