@@ -17,7 +17,7 @@ final class ApiException extends IOException {
     }
 
     /** Worth trying again: the API server is busy, restarting or unreachable, not refusing us for good. */
-    boolean transient_() {
+    boolean retryable() {
         return status == 0 || status == 429 || status >= 500;
     }
 

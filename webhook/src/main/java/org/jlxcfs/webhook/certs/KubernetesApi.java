@@ -28,9 +28,11 @@ import java.time.Duration;
 final class KubernetesApi implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** Kept short: the webhook waits on these calls at start, and a check must not hang until the next one. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
     private final URI base;
+    private final Duration requestTimeout;
     private final Path tokenFile;
     private final HttpClient client;
 
@@ -46,6 +48,11 @@ final class KubernetesApi implements AutoCloseable {
     }
 
     KubernetesApi(URI apiServer, Path serviceAccountDir) {
+        this(apiServer, serviceAccountDir, REQUEST_TIMEOUT);
+    }
+
+    KubernetesApi(URI apiServer, Path serviceAccountDir, Duration requestTimeout) {
+        this.requestTimeout = requestTimeout;
         if (!"https".equalsIgnoreCase(apiServer.getScheme())) {
             throw new IllegalArgumentException("the Kubernetes API must be reached over https (it receives the service account token): " + apiServer);
         }
@@ -77,7 +84,7 @@ final class KubernetesApi implements AutoCloseable {
 
     private Response send(String method, String path, String contentType, JsonNode body, String object) throws ApiException {
         var request = HttpRequest.newBuilder(URI.create(base + path))
-                .timeout(REQUEST_TIMEOUT)
+                .timeout(requestTimeout)
                 .header("Accept", "application/json");
         String token = token(object);
         if (token != null) request.header("Authorization", "Bearer " + token);
@@ -91,7 +98,7 @@ final class KubernetesApi implements AutoCloseable {
             HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
             return new Response(response.statusCode(), parse(response.body()));
         } catch (HttpTimeoutException e) {
-            throw new ApiException(method + " " + object, 0, "timed out after " + REQUEST_TIMEOUT.toSeconds() + " s", e);
+            throw new ApiException(method + " " + object, 0, "timed out after " + requestTimeout.toMillis() / 1000.0 + " s", e);
         } catch (IOException e) {
             throw new ApiException(method + " " + object, 0, e.toString(), e);
         } catch (InterruptedException e) {

@@ -71,6 +71,9 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
             Objects.requireNonNull(caBundleOut, "caBundleOut");
             Objects.requireNonNull(clock, "clock");
             Objects.requireNonNull(serviceAccountDir, "serviceAccountDir");
+            Objects.requireNonNull(checkInterval, "checkInterval");
+            Objects.requireNonNull(retryDelay, "retryDelay");
+            Objects.requireNonNull(startTimeout, "startTimeout");
             if (!checkInterval.isPositive()) throw new IllegalArgumentException("checkInterval must be positive: " + checkInterval);
             if (!retryDelay.isPositive()) throw new IllegalArgumentException("retryDelay must be positive: " + retryDelay);
             if (startTimeout.isNegative()) throw new IllegalArgumentException("startTimeout must not be negative: " + startTimeout);
@@ -222,7 +225,7 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
                     adopt(reconcileSecret());
                     break;
                 } catch (ApiException e) {
-                    if (!e.transient_() || System.nanoTime() - deadline >= 0) {
+                    if (!e.retryable() || System.nanoTime() - deadline >= 0) {
                         throw new CertificateSetupException("self-managed certificates: " + e.getMessage(), e);
                     }
                     Duration delay = backoff(attempt);
