@@ -153,7 +153,7 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
     private final AtomicLong renewals = new AtomicLong();
     private final ScheduledExecutorService scheduler;
     private String writtenCaBundle;
-    private int failures;
+    private volatile int failures;
 
     private SelfManagedCertificates(Settings settings) {
         this.settings = settings;
@@ -264,7 +264,9 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
             return inOrder;
         } catch (ApiException e) {
             failures++;
-            if (!scheduler.isShutdown()) LOG.log(System.Logger.Level.WARNING, "certificate check: {0}", e.getMessage());
+            if (scheduler.isShutdown()) return false;
+            LOG.log(System.Logger.Level.WARNING, "certificate check: {0}", e.getMessage());
+            renewServingCertificateLocallyIfDue();
             return false;
         } catch (IOException e) {
             failures++;
@@ -277,6 +279,19 @@ public final class SelfManagedCertificates implements Supplier<ServingIdentity>,
             LOG.log(System.Logger.Level.ERROR, "certificate check failed", e);
             return false;
         }
+    }
+
+    /**
+     * While the API does not answer, a serving certificate that is due is still renewed, in memory, by the
+     * same CA: the API servers trust it already. The Secret gets a renewal at the first check that reaches it.
+     */
+    private void renewServingCertificateLocallyIfDue() {
+        CertificateBundle current = state.get().bundle();
+        var decision = policy.decide(current.toSecretData(), now());
+        if (decision.unchanged() || !decision.bundle().cas().equals(current.cas())) return;
+        LOG.log(System.Logger.Level.WARNING, "renewed the serving certificate in memory ({0}); {1} will be updated when the API answers",
+                String.join(", ", decision.changes()), secrets.describe());
+        adopt(decision.bundle());
     }
 
     private void schedule(Duration delay) {

@@ -357,6 +357,28 @@ class SelfManagedCertificatesApiTest {
     }
 
     @Test
+    void aServingCertificateDueWhileTheApiFailsIsRenewedInMemoryByTheSameCa() throws Exception {
+        applyConfiguration();
+        var certificates = start();
+        var oldLeaf = leaf(certificates);
+        var oldCa = ca(certificates);
+        clock.advance(Duration.ofDays(250));
+        api.force("GET " + SECRET_PATH, 503);
+
+        assertThat(certificates.checkNow()).isFalse();
+        var localLeaf = leaf(certificates);
+        assertThat(localLeaf).isNotEqualTo(oldLeaf);
+        assertThat(ca(certificates)).isEqualTo(oldCa);
+        assertThat(api.count("PUT", SECRET_PATH)).isZero();
+
+        // the API is back: the Secret is renewed and everyone uses what it holds
+        assertThat(certificates.checkNow()).isTrue();
+        assertThat(api.count("PUT", SECRET_PATH)).isEqualTo(1);
+        assertThat(Pem.parseCertificates(secretData("tls.crt")).getFirst()).isEqualTo(leaf(certificates));
+        assertThat(ca(certificates)).isEqualTo(oldCa);
+    }
+
+    @Test
     void theTokenIsReadAgainForEveryCall() throws Exception {
         applyConfiguration();
         var certificates = start();
