@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * One overlay as {@code kubectl kustomize} renders it, as JSON objects. kubectl itself turns the
  * YAML into JSON ({@code kubectl patch --local} with an empty merge patch, offline): the same
  * conversion {@code kubectl apply} makes, and no YAML library on the test class path.
- * The kubectl is {@code $KUBECTL} if set (to try another version), else {@code kubectl} on the PATH;
+ * The kubectl is {@code $JLXCFS_KUBECTL} if set (to try another version), else {@code kubectl} on the PATH;
  * without one the tests are skipped, or fail under CI=true.
  */
 record RenderedOverlay(String name, List<JsonNode> objects) {
@@ -35,7 +35,7 @@ record RenderedOverlay(String name, List<JsonNode> objects) {
     }
 
     static String kubectl() {
-        String configured = System.getenv("KUBECTL");
+        String configured = System.getenv("JLXCFS_KUBECTL");
         if (configured != null && !configured.isBlank()) return configured;
         Run.requireProgram("kubectl", "apt-get install kubernetes-client");
         return "kubectl";
