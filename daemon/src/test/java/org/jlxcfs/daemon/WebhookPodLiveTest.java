@@ -59,10 +59,14 @@ class WebhookPodLiveTest {
         String hostCpus = Run.cmd(PodmanHarness.T, "getconf", "_NPROCESSORS_ONLN").requireSuccess().out().strip();
         Assumptions.assumeTrue(Integer.parseInt(hostCpus) >= 2, "needs 2 CPUs to tell a 1-CPU limit from the host");
         String hostMemTotal = hostMemTotalLine();
+        String hostNproc = Run.cmd(PodmanHarness.T, "nproc").requireSuccess().out().strip();
 
         // before anything starts: the resources below close in reverse, the pods before the daemon their files come from
         Run.requireProgram("podman", "apt-get install podman runc");
         Run.requireProgram("busybox", "apt-get install busybox-static");
+        // the pod runs these from the host's /usr
+        Run.requireProgram("/usr/bin/python3", "apt-get install python3");
+        Run.requireProgram("/usr/bin/free", "apt-get install procps");
         Path tmp = Run.sharedTempDir("jlxcfs-webhook-pod");
         try (DaemonProcess daemon = DaemonProcess.startAsShipped(tmp.resolve("mnt"), tmp.resolve("daemon.log"));
              WebhookProcess webhook = WebhookProcess.start(tmp, tmp.resolve("mnt"));
@@ -91,19 +95,20 @@ class WebhookPodLiveTest {
                     .containsEntry("onln", "1")
                     .containsEntry("online", "0")
                     .containsEntry("processors", "1");
-            // nproc counts sched_getaffinity(2): the CPUs the pod may run on. A CPU limit is a quota
-            // of time (cfs_quota_us), not a cpuset, so that is every CPU of the host, in the pod as
-            // outside it, and no file can change it; `nproc --all` counts the cpuN directories of
-            // /sys/devices/system/cpu, not injected by default. What tells a program how many CPUs
-            // to use is sysconf(_SC_NPROCESSORS_ONLN) (getconf, python, glibc), from .../cpu/online.
-            assertThat(inPatched.get("nproc")).as("patched pod").isEqualTo(inPatched.get("affinity")).isEqualTo(hostCpus);
+            // nproc (coreutils' and busybox's alike) counts sched_getaffinity(2): the CPUs the pod may
+            // run on. A CPU limit is a quota of time (cpu.cfs_quota_us), not a cpuset, so these are
+            // the CPUs the host gives, in the pod as outside it, and no file can change them; `nproc
+            // --all` counts the cpuN directories of /sys/devices/system/cpu, not injected by default.
+            // What tells programs how many CPUs to use is sysconf(_SC_NPROCESSORS_ONLN) (getconf,
+            // python's os.cpu_count), which glibc reads from .../cpu/online: checked above.
+            assertThat(inPatched.get("nproc")).as("patched pod").isEqualTo(inPatched.get("affinity")).isEqualTo(hostNproc);
 
             assertThat(inControl).as("control pod, not patched").containsEntry("free", String.valueOf(hostMemTotalBytes(hostMemTotal)))
                     .containsEntry("meminfo", hostMemTotal)
                     .containsEntry("cpu_count", hostCpus)
                     .containsEntry("onln", hostCpus)
                     .containsEntry("online", hostOnline)
-                    .containsEntry("nproc", hostCpus);
+                    .containsEntry("nproc", hostNproc);
         } finally {
             Run.deleteTree(tmp);
         }
