@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -41,8 +42,11 @@ class WebhookPodLiveTest {
     /**
      * One line per value, {@code key=value}. free is procps' (the host's /usr): busybox's free asks
      * the kernel (sysinfo(2)), which no file can answer for a container. nproc is coreutils'.
+     * The limits are read from the container's cgroup (v1 files, else v2's).
      */
     private static final String PROBE = """
+            echo memory_limit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)
+            echo cpu_limit=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)
             echo free=$(/usr/bin/free -b | grep ^Mem: | tr -s ' ' | cut -d' ' -f2)
             echo meminfo=$(grep ^MemTotal: /proc/meminfo | tr -s ' ')
             echo cpu_count=$(python3 -c 'import os; print(os.cpu_count())')
@@ -88,6 +92,10 @@ class WebhookPodLiveTest {
 
             Map<String, String> inPatched = probe(pods, name);
             Map<String, String> inControl = probe(pods, control);
+            // podman turned the Pod's limits into both containers' cgroups: what differs below is the injection
+            for (Map<String, String> in : List.of(inPatched, inControl)) {
+                assertThat(in).containsEntry("memory_limit", String.valueOf(MEMORY_LIMIT)).containsEntry("cpu_limit", "100000 100000");
+            }
 
             assertThat(inPatched).as("patched pod").containsEntry("free", String.valueOf(MEMORY_LIMIT))
                     .containsEntry("meminfo", "MemTotal: " + MEMORY_LIMIT / 1024 + " kB")
