@@ -203,13 +203,14 @@ final class ReviewFixtures {
         return fail("no container %s", name);
     }
 
-    /** The hostPath a container sees at {@code mountPath} (null when not mounted or not a hostPath). */
+    /** The hostPath (normal form) a container sees at {@code mountPath} (null when not mounted or not a hostPath). */
     static String hostPathAt(JsonNode pod, String containerName, String mountPath) {
         Map<String, JsonNode> volumes = volumes(pod);
         for (JsonNode mount : container(pod, containerName).path("volumeMounts")) {
             if (MountPaths.normalise(mount.path("mountPath").asText()).equals(mountPath)) {
                 JsonNode volume = volumes.get(mount.path("name").asText());
-                return volume == null ? null : volume.path("hostPath").path("path").asText(null);
+                String hostPath = volume == null ? null : volume.path("hostPath").path("path").asText(null);
+                return hostPath == null ? null : MountPaths.normalise(hostPath);
             }
         }
         return null;
