@@ -172,7 +172,8 @@ public final class AdmissionHandler {
 
     private static void warnSkipped(List<ContainerMounts.Skipped> skipped, Warnings warnings) {
         for (ContainerMounts.Skipped skip : skipped) {
-            warnings.add(skip.mountPath() + " not mounted in container " + skip.container() + ": " + skip.why());
+            warnings.add(skip.mountPath() + " not mounted in container " + Warnings.clean(skip.container(), 64) + ": "
+                    + skip.why());
         }
     }
 

@@ -15,8 +15,9 @@ import java.util.Map;
 final class ContainerMounts {
     /** A file not mounted into a container, and why. */
     record Skipped(String mountPath, String container, String why) {
+        /** Parts cut short: a container name or mount path from an unvalidated pod can be of any length. */
         String describe() {
-            return mountPath + " in " + container + ": " + why;
+            return mountPath + " in " + Warnings.clean(container, 64) + ": " + Warnings.clean(why, 160);
         }
     }
 
