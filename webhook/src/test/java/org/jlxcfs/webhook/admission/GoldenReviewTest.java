@@ -223,6 +223,35 @@ class GoldenReviewTest {
     }
 
     @Test
+    void concurrentReviewsGetTheSameAnswers() throws Exception {
+        List<String> names = reviews().map(a -> (String) a.get()[0]).toList();
+        java.util.Map<String, byte[]> bodies = new java.util.HashMap<>();
+        java.util.Map<String, byte[]> expected = new java.util.HashMap<>();
+        for (String name : names) {
+            bodies.put(name, bytes(resource(name)));
+            expected.put(name, HANDLER.review(PATH_MUTATE, bodies.get(name)).json());
+        }
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                results.add(pool.submit(() -> {
+                    for (int i = 0; i < 100; i++) {
+                        for (String name : names) {
+                            if (!java.util.Arrays.equals(HANDLER.review(PATH_MUTATE, bodies.get(name)).json(), expected.get(name))) {
+                                return false;
+                            }
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (var result : results) {
+                assertThat(result.get(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
+    @Test
     void theNamespaceComesFromTheRequestWhenTheObjectHasNone() {
         ObjectNode review = resource("namespace-from-request");
         ((ObjectNode) review.path("request")).put("namespace", "kube-system");

@@ -25,7 +25,7 @@ import static org.jlxcfs.webhook.admission.ReviewFixtures.*;
  * directory: the patch applies, keeps every value of the pod, yields a pod the Kubernetes model accepts with unique
  * names and paths, mounts every file wherever the container did not mount it itself, and a second pass changes nothing.
  */
-class InjectionProperties {
+class InjectionPropertyTest {
     record VolumeSpec(String name, String source) {}
 
     record MountSpec(int volume, String path) {}
