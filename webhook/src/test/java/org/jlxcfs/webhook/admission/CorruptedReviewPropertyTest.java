@@ -4,18 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.jlxcfs.webhook.admission.ReviewFixtures.Decoded;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.jlxcfs.webhook.admission.ReviewFixtures.*;
@@ -36,15 +33,14 @@ class CorruptedReviewPropertyTest {
 
     record Corruption(int at, JsonNode value) {}
 
-    @Provide
-    Arbitrary<List<Corruption>> corruptions() {
-        return Combinators.combine(Arbitraries.integers().between(0, 100_000), Arbitraries.of(REPLACEMENTS))
-                .as(Corruption::new).list().ofMinSize(1).ofMaxSize(3);
-    }
+    /** A golden review with 1 to 3 of its members or elements replaced; {@code review} is the corrupted one. */
+    record CorruptedReview(String golden, List<Corruption> corruptions, ObjectNode review) {}
 
-    @Property(tries = 300)
-    void aCorruptedReviewIsAllowedAndItsPatchApplies(@ForAll("golden") String name,
-                                                     @ForAll("corruptions") List<Corruption> corruptions) {
+    /** A golden review (uniform), 1 to 3 corruptions, each at a uniform index taken modulo the slots there are. */
+    static CorruptedReview corruptedReview(Draws draws) {
+        String name = draws.oneOf(GOLDEN);
+        List<Corruption> corruptions = draws.list(1, 3,
+                () -> new Corruption(draws.between(0, 100_000), draws.oneOf(REPLACEMENTS)));
         ObjectNode review = resource(name);
         for (Corruption corruption : corruptions) {
             List<JsonNode[]> slots = new ArrayList<>(); // {parent, key-or-index}
@@ -56,6 +52,19 @@ class CorruptedReviewPropertyTest {
                 ((ArrayNode) slot[0]).set(slot[1].asInt(), corruption.value().deepCopy());
             }
         }
+        return new CorruptedReview(name, corruptions, review);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> aCorruptedReviewIsAllowedAndItsPatchApplies() {
+        return PropertyTrials.check(300, CorruptedReviewPropertyTest::corruptedReview,
+                sample -> sample.golden() + " with " + sample.corruptions() + "\nreview: " + pretty(sample.review()),
+                CorruptedReviewPropertyTest::aCorruptedReviewIsAllowedAndItsPatchApplies);
+    }
+
+    private static void aCorruptedReviewIsAllowedAndItsPatchApplies(CorruptedReview sample) {
+        ObjectNode review = sample.review();
+        String name = sample.golden();
         String path = name.startsWith("opt") ? AdmissionHandler.PATH_OPT_IN : AdmissionHandler.PATH_MUTATE;
         Decoded answer = decode(HANDLER.review(path, bytes(review)));
         JsonNode uid = review.path("request").path("uid");
@@ -69,11 +78,6 @@ class CorruptedReviewPropertyTest {
         if (answer.answer().outcome() == Outcome.INVALID) {
             assertThat(answer.warnings()).isNotEmpty();
         }
-    }
-
-    @Provide
-    Arbitrary<String> golden() {
-        return Arbitraries.of(GOLDEN);
     }
 
     /** Every member and element below the root, as (container, key or index). */

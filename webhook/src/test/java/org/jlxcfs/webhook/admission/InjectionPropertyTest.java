@@ -3,18 +3,15 @@ package org.jlxcfs.webhook.admission;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.jlxcfs.webhook.admission.ReviewFixtures.Decoded;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.jlxcfs.webhook.admission.AdmissionHandler.PATH_MUTATE;
@@ -46,27 +43,33 @@ class InjectionPropertyTest {
             "/sys/devices/system", "/sys/devices/system/cpu/./online", "/data", "/var/run/app", "/", "/proc/cpuinfo",
             "/proc/uptime", "/sys/devices/system/cpu");
 
-    @Provide
-    Arbitrary<PodSpec> pods() {
-        Arbitrary<VolumeSpec> volume = Combinators.combine(Arbitraries.of(VOLUME_NAMES), Arbitraries.of(SOURCES))
-                .as(VolumeSpec::new);
-        Arbitrary<MountSpec> mount = Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.of(MOUNT_PATHS))
-                .as(MountSpec::new);
-        Arbitrary<ContainerSpec> container = Combinators.combine(mount.list().ofMaxSize(4), Arbitraries.of(true, false),
-                Arbitraries.of(true, false)).as(ContainerSpec::new);
-        return Combinators.combine(
-                volume.list().ofMaxSize(4).uniqueElements(VolumeSpec::name),
-                Arbitraries.of(true, false),
-                container.list().ofMaxSize(4),
-                container.list().ofMaxSize(2),
-                container.list().ofMaxSize(2),
-                Arbitraries.of("none", "empty", "app", "opt-in", "opt-out"),
-                Arbitraries.of("none", "empty", "other", "stale-status", "injected-status", "legacy-opt-out"))
-                .as(PodSpec::new);
+    /** Up to 4 volumes of distinct names, up to 4 containers, 2 init and 2 ephemeral ones, each choice uniform. */
+    static PodSpec pod(Draws draws) {
+        return new PodSpec(
+                draws.uniqueList(0, 4, () -> new VolumeSpec(draws.oneOf(VOLUME_NAMES), draws.oneOf(SOURCES)),
+                        VolumeSpec::name),
+                draws.bool(),
+                draws.list(0, 4, () -> container(draws)),
+                draws.list(0, 2, () -> container(draws)),
+                draws.list(0, 2, () -> container(draws)),
+                draws.oneOf(List.of("none", "empty", "app", "opt-in", "opt-out")),
+                draws.oneOf(List.of("none", "empty", "other", "stale-status", "injected-status", "legacy-opt-out")));
     }
 
-    @Property(tries = 200)
-    void injectionAppliesKeepsThePodAndIsIdempotent(@ForAll("pods") PodSpec spec) {
+    private static ContainerSpec container(Draws draws) {
+        return new ContainerSpec(
+                draws.list(0, 4, () -> new MountSpec(draws.between(0, 3), draws.oneOf(MOUNT_PATHS))),
+                draws.bool(),
+                draws.bool());
+    }
+
+    @TestFactory
+    Stream<DynamicTest> injectionAppliesKeepsThePodAndIsIdempotent() {
+        return PropertyTrials.check(200, InjectionPropertyTest::pod, spec -> "pod: " + pretty(build(spec)),
+                InjectionPropertyTest::injectionAppliesKeepsThePodAndIsIdempotent);
+    }
+
+    private static void injectionAppliesKeepsThePodAndIsIdempotent(PodSpec spec) {
         ObjectNode pod = build(spec);
         assertValidPod(pod);
         ObjectNode review = createReview(pod);

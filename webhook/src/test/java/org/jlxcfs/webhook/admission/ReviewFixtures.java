@@ -68,6 +68,15 @@ final class ReviewFixtures {
         }
     }
 
+    /** Indented JSON, for failure messages. */
+    static String pretty(JsonNode node) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static Decoded review(String path, JsonNode review) {
         return decode(HANDLER.review(path, bytes(review)));
     }
