@@ -50,7 +50,7 @@ public final class PemFiles {
             for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
                 switch (o) {
                     case PrivateKeyInfo info -> { return converter.getPrivateKey(info); }
-                    case PEMKeyPair pair -> { return converter.getKeyPair(pair).getPrivate(); }
+                    case PEMKeyPair pair -> { return converter.getPrivateKey(pair.getPrivateKeyInfo()); } // the public half may be absent
                     case PEMEncryptedKeyPair ignored -> throw new IOException(file + ": the private key is encrypted; "
                             + "give an unencrypted one (as cert-manager writes)");
                     case PKCS8EncryptedPrivateKeyInfo ignored -> throw new IOException(file + ": the private key is "
