@@ -89,14 +89,14 @@ public final class WebhookCommand implements Callable<Integer> {
         InjectionConfig config = new InjectionConfig(files == null ? InjectionConfig.DEFAULT_FILES : files, sourceDir, ns);
         AdmissionHandler handler = new AdmissionHandler(config);
         WebhookMetrics metrics = new WebhookMetrics();
-        CountDownLatch stop = new CountDownLatch(1);
-        for (String sig : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(sig), s -> {
-                LOG.log(Level.INFO, "SIG" + s.getName() + ": stopping (reviews in flight are finished)");
-                stop.countDown();
-            });
-        }
         try (IdentitySource identities = identities(ns)) {
+            CountDownLatch stop = new CountDownLatch(1);
+            for (String sig : new String[] {"TERM", "INT"}) {
+                Signal.handle(new Signal(sig), s -> {
+                    LOG.log(Level.INFO, "SIG" + s.getName() + ": stopping (reviews in flight are finished)");
+                    stop.countDown();
+                });
+            }
             try (WebhookServer server = WebhookServer.start(WebhookServer.Settings.of(port, metricsPort), identities.supplier(),
                     handler::review, metrics)) {
                 LOG.log(Level.INFO, "serving AdmissionReviews on https port " + server.httpsAddress().getPort()
@@ -127,7 +127,7 @@ public final class WebhookCommand implements Callable<Integer> {
             try {
                 return new IdentitySource(CertificateFiles.load(tlsCert, tlsKey, CertificateFiles.DEFAULT_CHECK_INTERVAL), null);
             } catch (IOException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert/--tls-key: " + e.getMessage(), e, null, null);
+                throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert/--tls-key: " + e.getMessage(), e);
             }
         }
         // INTEGRATOR: the self-managed certificates' factory goes here, given ns, service, secret,
