@@ -28,14 +28,27 @@ final class AdmissionEndpoint implements HttpHandler {
      */
     static final int DEFAULT_MAX_BODY_BYTES = 4 << 20;
 
+    /** Room for three maximal reviews at once. */
+    static final int BODY_BUDGET_BYTES = 3 * DEFAULT_MAX_BODY_BYTES;
+    /**
+     * Bodies up to this size (realistic pods are a few KiB) do not count against the budget, so a
+     * few slow uploads of large ones cannot hold up the others; the connection limit bounds them.
+     */
+    static final int SMALL_BODY_BYTES = 64 * 1024;
+    /** How long a review waits for room in the budget before a 429 (the API server's timeout is a few seconds). */
+    private static final long BUDGET_WAIT_MILLIS = 1000;
+
     private final Reviewer reviewer;
     private final WebhookMetrics metrics;
     private final int maxBodyBytes;
+    private final BodyBudget budget;
+    private final java.util.concurrent.atomic.AtomicLong lastFailureLogged = new java.util.concurrent.atomic.AtomicLong();
 
     AdmissionEndpoint(Reviewer reviewer, WebhookMetrics metrics, int maxBodyBytes) {
         this.reviewer = reviewer;
         this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;
+        this.budget = new BodyBudget(Math.max(BODY_BUDGET_BYTES, maxBodyBytes));
     }
 
     @Override
@@ -56,17 +69,34 @@ final class AdmissionEndpoint implements HttpHandler {
                 refuse(exchange, start, 415, "wrong-content-type", "an AdmissionReview is sent as application/json");
                 return;
             }
-            byte[] body = readBody(exchange);
-            if (body == null) {
-                // the rest is not read: the connection is closed after the answer
-                exchange.getResponseHeaders().set("Connection", "close");
-                refuse(exchange, start, 413, "too-large", "a review is at most " + maxBodyBytes + " bytes");
+            long declared = declaredLength(exchange);
+            if (declared > maxBodyBytes) {
+                tooLarge(exchange, start);
                 return;
             }
-            Answer answer = review(path, body);
+            int reserved = declared < 0 ? maxBodyBytes : declared <= SMALL_BODY_BYTES ? 0 : (int) declared;
+            if (reserved > 0 && !budget.acquire(reserved, BUDGET_WAIT_MILLIS)) {
+                exchange.getResponseHeaders().set("Connection", "close");
+                exchange.getResponseHeaders().set("Retry-After", "1");
+                refuse(exchange, start, 429, "overloaded", "too many large reviews at once; try again");
+                return;
+            }
+            Answer answer;
+            try {
+                byte[] body = exchange.getRequestBody().readNBytes(maxBodyBytes + 1);
+                if (body.length > maxBodyBytes) {
+                    tooLarge(exchange, start);
+                    return;
+                }
+                answer = review(path, body);
+            } finally {
+                if (reserved > 0) budget.release(reserved);
+            }
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             send(exchange, answer.status(), answer.json());
             metrics.admission(answer.outcome(), answer.reason(), System.nanoTime() - start);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the server is stopping
         } catch (IOException e) {
             // the client went away or was too slow (the server closed it); nothing to answer
             metrics.admission(Outcome.INVALID, "connection-lost", System.nanoTime() - start);
@@ -81,25 +111,35 @@ final class AdmissionEndpoint implements HttpHandler {
             if (a != null && a.json() != null && a.outcome() != null && a.status() >= 200 && a.status() < 500) return a;
             LOG.log(Level.ERROR, "the admission handler gave an unusable answer for " + path + ": " + a);
         } catch (RuntimeException | StackOverflowError e) { // a pathological body must not cost the connection
-            LOG.log(Level.ERROR, "the admission handler failed on a review posted to " + path, e);
+            // with its stack trace at most once a minute: a handler bug hit by every review must not flood the log
+            long now = System.nanoTime();
+            long last = lastFailureLogged.get();
+            boolean trace = last == 0 || now - last > 60_000_000_000L;
+            if (trace && lastFailureLogged.compareAndSet(last, now)) {
+                LOG.log(Level.ERROR, "the admission handler failed on a review posted to " + path, e);
+            } else {
+                LOG.log(Level.ERROR, "the admission handler failed on a review posted to " + path + ": " + e);
+            }
         }
         return new Answer(400, "{\"error\":\"the review could not be handled\"}".getBytes(StandardCharsets.UTF_8),
                 Outcome.INVALID, "handler-error");
     }
 
-    /** The body, or null if it is longer than the limit (only so much of it is read). */
-    private byte[] readBody(HttpExchange exchange) throws IOException {
+    /** The Content-Length, or -1 when the body is chunked (or the length unreadable: the JDK refuses those first). */
+    private static long declaredLength(HttpExchange exchange) {
         String declared = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (declared != null) {
-            try {
-                if (Long.parseLong(declared.strip()) > maxBodyBytes) return null;
-            } catch (NumberFormatException e) {
-                return null; // the JDK refuses malformed lengths before us; be safe anyway
-            }
+        if (declared == null) return -1;
+        try {
+            return Long.parseLong(declared.strip());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
         }
-        InputStream in = exchange.getRequestBody();
-        byte[] body = in.readNBytes(maxBodyBytes + 1);
-        return body.length > maxBodyBytes ? null : body;
+    }
+
+    /** The rest of the body is never read: the connection is closed after the answer. */
+    private void tooLarge(HttpExchange exchange, long start) throws IOException {
+        exchange.getResponseHeaders().set("Connection", "close");
+        refuse(exchange, start, 413, "too-large", "a review is at most " + maxBodyBytes + " bytes");
     }
 
     static boolean isJson(String contentType) {
