@@ -5,7 +5,11 @@
 // uid. Prints one line per run: clients, reviews/s, p50, p99, max latency (ms), errors.
 //
 // Usage: java WebhookBench.java --url https://127.0.0.1:PORT/mutate --ca CA.pem
-//        [--clients 1,32] [--seconds 5] [--warmup 2] [--repeat 3]
+//        [--clients 1,32] [--seconds 5] [--warmup 2] [--repeat 3] [--rate N]
+// --rate N: the clients together send N reviews/s on a fixed schedule (each at its turn) instead
+// of as fast as answers come; latency is then counted from each review's scheduled time, so a
+// stall shows in full (no coordinated omission). Without it, the clients saturate the server and
+// latency is mostly queueing (clients / throughput).
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -30,6 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public class WebhookBench {
     record Run(int clients, double perSecond, double p50, double p99, double max, long errors) {}
 
+    static double rate; // reviews/s for all clients together; 0: as fast as possible
+
     public static void main(String[] args) throws Exception {
         String url = null, ca = null, clientsArg = "1,32";
         double seconds = 5, warmup = 2;
@@ -42,6 +48,7 @@ public class WebhookBench {
                 case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
                 case "--warmup" -> warmup = Double.parseDouble(args[i + 1]);
                 case "--repeat" -> repeat = Integer.parseInt(args[i + 1]);
+                case "--rate" -> rate = Double.parseDouble(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -55,7 +62,7 @@ public class WebhookBench {
             for (int r = 0; r < repeat; r++) {
                 Run run = run(tls, uri, clients, seconds, r + 1);
                 all.add(run);
-                System.out.printf(Locale.ROOT, "run clients=%d reviews/s=%.0f p50=%.3f p99=%.3f max=%.3f errors=%d%n",
+                System.out.printf(Locale.ROOT, "run clients=%d" + (rate > 0 ? " rate=" + (long) rate : "") + " reviews/s=%.0f p50=%.3f p99=%.3f max=%.3f errors=%d%n",
                         run.clients(), run.perSecond(), run.p50(), run.p99(), run.max(), run.errors());
             }
         }
@@ -69,7 +76,9 @@ public class WebhookBench {
                     median(runs.stream().mapToDouble(Run::p99).toArray()), median(runs.stream().mapToDouble(Run::max).toArray()),
                     runs.stream().mapToLong(Run::errors).sum());
         }
-        System.out.println("(median of " + repeat + " runs of " + seconds + " s each, after a " + warmup + " s warm-up per client count)");
+        System.out.println("(median of " + repeat + " runs of " + seconds + " s each, after a " + warmup + " s warm-up per client count; "
+                + (rate > 0 ? "paced: " + (long) rate + " reviews/s in all, latency from each review's scheduled time)"
+                        : "closed loop: each client sends its next review as soon as the last is answered)"));
         if (all.stream().anyMatch(r -> r.errors() > 0)) System.exit(1);
     }
 
@@ -94,9 +103,21 @@ public class WebhookBench {
                     connected.countDown();
                     go.await();
                     long end = window[1];
+                    long interval = rate > 0 ? (long) (clients / rate * 1e9) : 0;
+                    long next = window[0] + interval * id / clients;
                     for (int n = 0; System.nanoTime() < end; n++) {
                         String uid = "bench-" + round + "-" + id + "-" + n;
-                        long start = System.nanoTime();
+                        long start;
+                        if (interval > 0) {
+                            for (long wait = next - System.nanoTime(); wait > 0; wait = next - System.nanoTime()) {
+                                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                            }
+                            if (next >= end) break;
+                            start = next;
+                            next += interval;
+                        } else {
+                            start = System.nanoTime();
+                        }
                         out.write(request(uri, uid));
                         out.flush();
                         String body = response(in);

@@ -28,8 +28,11 @@ final class AdmissionEndpoint implements HttpHandler {
      */
     static final int DEFAULT_MAX_BODY_BYTES = 4 << 20;
 
-    /** Room for three maximal reviews at once. */
-    static final int BODY_BUDGET_BYTES = 3 * DEFAULT_MAX_BODY_BYTES;
+    /**
+     * Room for two maximal reviews at once: a 4 MiB review parses into a tree of about 40 MiB,
+     * and the heap is 160 MiB (bin/jlxcfs).
+     */
+    static final int BODY_BUDGET_BYTES = 2 * DEFAULT_MAX_BODY_BYTES;
     /**
      * Bodies up to this size (realistic pods are a few KiB) do not count against the budget, so a
      * few slow uploads of large ones cannot hold up the others; the connection limit bounds them.
