@@ -145,6 +145,20 @@ final class AdmissionEndpoint implements HttpHandler {
         refuse(exchange, start, 413, "too-large", "a review is at most " + maxBodyBytes + " bytes");
     }
 
+    /**
+     * Before a refusal: a small body is read and dropped, so the connection stays usable for the
+     * next request (answering before the body is read leaves the two ends out of step on a kept
+     * connection); any other is left unread and the connection closed after the answer.
+     */
+    private static void settleBody(HttpExchange exchange) throws IOException {
+        long declared = declaredLength(exchange);
+        if (declared >= 0 && declared <= SMALL_BODY_BYTES) {
+            exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
+        } else {
+            exchange.getResponseHeaders().set("Connection", "close");
+        }
+    }
+
     static boolean isJson(String contentType) {
         if (contentType == null) return false;
         int semicolon = contentType.indexOf(';');
@@ -153,6 +167,7 @@ final class AdmissionEndpoint implements HttpHandler {
     }
 
     private void refuse(HttpExchange exchange, long start, int status, String reason, String message) throws IOException {
+        settleBody(exchange);
         exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
         send(exchange, status, (message + "\n").getBytes(StandardCharsets.UTF_8));
         metrics.admission(Outcome.INVALID, reason, System.nanoTime() - start);

@@ -149,6 +149,22 @@ class HttpHygieneTest {
         stillServes();
     }
 
+    @Test
+    void refusalsAndReviewsTakeTurnsOnOneKeptConnection() throws Exception {
+        // a refusal answered before its body was read must not leave the connection out of step
+        try (HttpClient one = TestServer.client(TestServer.CA)) {
+            String review = FakeReviewer.review("turns");
+            for (int i = 0; i < 150; i++) {
+                var refused = one.send(HttpRequest.newBuilder(server.https(i % 3 == 0 ? "/nope" : "/mutate"))
+                        .timeout(Duration.ofSeconds(5)).header("Content-Type", i % 3 == 1 ? "text/plain" : "application/json")
+                        .method(i % 3 == 2 ? "PUT" : "POST", HttpRequest.BodyPublishers.ofString(review)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).isIn(404, 405, 415);
+                assertThat(server.post(one, "/mutate", "application/json", review).statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
     private static String statusLine(SSLSocket s) throws IOException {
         s.setSoTimeout((int) Duration.ofSeconds(5).toMillis());
         return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1)).readLine();
