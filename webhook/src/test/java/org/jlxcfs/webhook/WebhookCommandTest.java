@@ -6,6 +6,14 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -89,5 +97,51 @@ class WebhookCommandTest {
         Files.writeString(file, "from-file\n");
         assertThat(WebhookCommand.defaultNamespace(Map.of(), file)).isEqualTo("from-file");
         assertThat(WebhookCommand.defaultNamespace(Map.of("POD_NAMESPACE", " "), file)).isEqualTo("from-file");
+    }
+
+    /** The command in a JVM of its own (signals), as the daemon's Main runs it. */
+    public static final class Child {
+        public static void main(String[] args) {
+            System.exit(new CommandLine(new WebhookCommand()).execute(args));
+        }
+    }
+
+    @Test
+    void servesUntilSigtermThenExitsZero() throws Exception {
+        String[] files = withFiles();
+        int port = freePort();
+        int metricsPort = freePort();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Child.class.getName(),
+                "--port", Integer.toString(port), "--metrics-port", Integer.toString(metricsPort), "--namespace", "test-ns"));
+        cmd.addAll(List.of(files));
+        Path log = dir.resolve("webhook.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            int status = 0;
+            while (status != 200 && System.nanoTime() < deadline && p.isAlive()) {
+                try {
+                    status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/readyz")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode();
+                } catch (IOException notYet) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(status).as("ready; log: %s", Files.readString(log)).isEqualTo(200);
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(Files.readString(log)).isZero();
+            assertThat(Files.readString(log)).contains("serving AdmissionReviews on https port " + port, "namespace test-ns",
+                    "SIGTERM: stopping");
+        } finally {
+            if (p.isAlive()) p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 }
