@@ -90,15 +90,22 @@ public final class WebhookCommand implements Callable<Integer> {
         AdmissionHandler handler = new AdmissionHandler(config);
         WebhookMetrics metrics = new WebhookMetrics();
         try (IdentitySource identities = identities(ns)) {
-            CountDownLatch stop = new CountDownLatch(1);
-            for (String sig : new String[] {"TERM", "INT"}) {
-                Signal.handle(new Signal(sig), s -> {
-                    LOG.log(Level.INFO, "SIG" + s.getName() + ": stopping (reviews in flight are finished)");
-                    stop.countDown();
-                });
+            WebhookServer started;
+            try {
+                started = WebhookServer.start(WebhookServer.Settings.of(port, metricsPort), identities.supplier(), handler::review,
+                        metrics);
+            } catch (IOException e) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+                return 1;
             }
-            try (WebhookServer server = WebhookServer.start(WebhookServer.Settings.of(port, metricsPort), identities.supplier(),
-                    handler::review, metrics)) {
+            try (WebhookServer server = started) {
+                CountDownLatch stop = new CountDownLatch(1);
+                for (String sig : new String[] {"TERM", "INT"}) {
+                    Signal.handle(new Signal(sig), s -> {
+                        LOG.log(Level.INFO, "SIG" + s.getName() + ": stopping (reviews in flight are finished)");
+                        stop.countDown();
+                    });
+                }
                 LOG.log(Level.INFO, "serving AdmissionReviews on https port " + server.httpsAddress().getPort()
                         + (metricsPort == 0 ? ", no metrics port" : ", /healthz /readyz /metrics on http port " + metricsPort)
                         + "; certificates: " + (selfSigned ? "self-managed (secret " + ns + "/" + secret + ")"

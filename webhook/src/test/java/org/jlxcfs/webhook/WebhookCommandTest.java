@@ -99,6 +99,15 @@ class WebhookCommandTest {
         assertThat(WebhookCommand.defaultNamespace(Map.of("POD_NAMESPACE", " "), file)).isEqualTo("from-file");
     }
 
+    @Test
+    void aPortInUseIsOneLineAndExitCode1() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            Result r = run(withFiles("--port", Integer.toString(taken.getLocalPort()), "--metrics-port", "0"));
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err().strip()).doesNotContain("\n").contains("cannot listen on port " + taken.getLocalPort());
+        }
+    }
+
     /** The command in a JVM of its own (signals), as the daemon's Main runs it. */
     public static final class Child {
         public static void main(String[] args) {
