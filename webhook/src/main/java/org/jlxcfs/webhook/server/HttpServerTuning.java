@@ -10,14 +10,12 @@ import java.util.Map;
  * own virtual thread, never on the dispatcher), and these close it after a while.
  */
 final class HttpServerTuning {
-    /** A request (TLS handshake, headers and body) must arrive within this many seconds of its first byte. */
-    static final String MAX_REQUEST_SECONDS = "sun.net.httpserver.maxReqTime";
-    /** A response must be taken by the client within this many seconds. */
-    static final String MAX_RESPONSE_SECONDS = "sun.net.httpserver.maxRspTime";
-
     static final Map<String, String> DEFAULTS = Map.of(
-            MAX_REQUEST_SECONDS, "10",
-            MAX_RESPONSE_SECONDS, "10",
+            // a request (TLS handshake, headers and body) must arrive within 10 s of its first byte, and a
+            // connection that sends nothing is closed after as long
+            "sun.net.httpserver.maxReqTime", "10",
+            // a response must be taken by the client within 10 s
+            "sun.net.httpserver.maxRspTime", "10",
             // how often idle and never-used connections are looked at (ms; the JDK's default is 10 s)
             "sun.net.httpserver.clockTick", "1000",
             // keep-alive longer than the API server's own idle timeout (Go's 90 s), so it closes first and
@@ -34,10 +32,5 @@ final class HttpServerTuning {
         DEFAULTS.forEach((k, v) -> {
             if (System.getProperty(k) == null) System.setProperty(k, v);
         });
-    }
-
-    /** The limit in force (seconds), as the JDK read it. */
-    static long seconds(String property) {
-        return Long.getLong(property, -1);
     }
 }
