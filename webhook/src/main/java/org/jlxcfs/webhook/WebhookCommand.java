@@ -1,10 +1,27 @@
 package org.jlxcfs.webhook;
 
+import org.jlxcfs.webhook.admission.AdmissionHandler;
+import org.jlxcfs.webhook.admission.InjectionConfig;
+import org.jlxcfs.webhook.certs.SelfManagedCertificates;
+import org.jlxcfs.webhook.server.WebhookMetrics;
+import org.jlxcfs.webhook.server.WebhookServer;
+import org.jlxcfs.webhook.tls.CertificateFiles;
+import org.jlxcfs.webhook.tls.ServingIdentity;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 /** {@code jlxcfs webhook}: the Kubernetes mutating admission webhook, in the foreground until SIGTERM. */
 @Command(name = "webhook", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
@@ -56,8 +73,119 @@ public final class WebhookCommand implements Callable<Integer> {
     @Option(names = "--source-dir", paramLabel = "DIR", description = "The jlxcfs mount on the nodes (default: ${DEFAULT-VALUE}).")
     Path sourceDir = Path.of("/var/lib/jlxcfs");
 
+    /** Where a pod's service account token volume names its namespace. */
+    static final Path SERVICE_ACCOUNT_NAMESPACE = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+    static final String FALLBACK_NAMESPACE = "jlxcfs-system";
+    private static final System.Logger LOG = System.getLogger("jlxcfs.webhook");
+
+    @Spec
+    CommandSpec spec;
+
     @Override
-    public Integer call() {
-        throw new UnsupportedOperationException("not yet");
+    public Integer call() throws IOException, InterruptedException {
+        validate();
+        String ns = namespace != null ? namespace : defaultNamespace(System.getenv(), SERVICE_ACCOUNT_NAMESPACE);
+        // INTEGRATOR: the --files parser (another helper's) replaces this construction
+        InjectionConfig config = new InjectionConfig(files == null ? InjectionConfig.DEFAULT_FILES : files, sourceDir, ns);
+        AdmissionHandler handler = new AdmissionHandler(config);
+        WebhookMetrics metrics = new WebhookMetrics();
+        try (IdentitySource identities = identities(ns)) {
+            WebhookServer started;
+            try {
+                started = WebhookServer.start(WebhookServer.Settings.of(port, metricsPort), identities.supplier(), handler::review,
+                        metrics);
+            } catch (IOException e) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+                return 1;
+            }
+            try (WebhookServer server = started) {
+                CountDownLatch stop = new CountDownLatch(1);
+                for (String sig : new String[] {"TERM", "INT"}) {
+                    Signal.handle(new Signal(sig), s -> {
+                        LOG.log(Level.INFO, "SIG" + s.getName() + ": stopping (reviews in flight are finished)");
+                        stop.countDown();
+                    });
+                }
+                LOG.log(Level.INFO, "serving AdmissionReviews on https port " + server.httpsAddress().getPort()
+                        + (metricsPort == 0 ? ", no metrics port" : ", /healthz /readyz /metrics on http port " + metricsPort)
+                        + "; certificates: " + (selfSigned ? "self-managed (secret " + ns + "/" + secret + ")"
+                                : "from " + tlsCert + " and " + tlsKey + " (reloaded on change)")
+                        + "; namespace " + ns + "; injecting " + config.files().size() + " files from " + sourceDir);
+                stop.await();
+            }
+        }
+        return 0;
+    }
+
+    /** The serving identity's source, closed after the server. */
+    private record IdentitySource(Supplier<ServingIdentity> supplier, AutoCloseable closer) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                if (closer != null) closer.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "stopping the certificate manager: " + e.getMessage());
+            }
+        }
+    }
+
+    private IdentitySource identities(String ns) throws IOException {
+        if (!selfSigned) {
+            try {
+                return new IdentitySource(CertificateFiles.load(tlsCert, tlsKey, CertificateFiles.DEFAULT_CHECK_INTERVAL), null);
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert/--tls-key: " + e.getMessage(), e);
+            }
+        }
+        // INTEGRATOR: the self-managed certificates' factory goes here, given ns, service, secret,
+        // webhookConfiguration, apiServer and caBundleOut (e.g. SelfManagedCertificates.start(settings))
+        SelfManagedCertificates managed = new SelfManagedCertificates();
+        return new IdentitySource(managed, managed);
+    }
+
+    /** The option errors a user can make, each as one line naming the option (exit code 2). */
+    void validate() {
+        boolean fromFiles = tlsCert != null || tlsKey != null;
+        if (fromFiles && selfSigned) fail("give either --tls-cert and --tls-key (cert-manager) or --self-signed, not both");
+        if (!fromFiles && !selfSigned) fail("give --tls-cert and --tls-key (cert-manager's tls.crt and tls.key), or --self-signed");
+        if (fromFiles && tlsKey == null) fail("--tls-cert needs --tls-key, the private key of that certificate");
+        if (fromFiles && tlsCert == null) fail("--tls-key needs --tls-cert, the certificate of that key");
+        if (fromFiles) {
+            requireFile("--tls-cert", tlsCert);
+            requireFile("--tls-key", tlsKey);
+        }
+        if (!selfSigned) {
+            String ignored = apiServer != null ? "--api-server" : caBundleOut != null ? "--ca-bundle-out" : null;
+            if (ignored != null) fail(ignored + " only applies with --self-signed");
+        }
+        if (port < 1 || port > 65535) fail("--port must be between 1 and 65535, got " + port);
+        if (metricsPort < 0 || metricsPort > 65535) fail("--metrics-port must be between 1 and 65535 (or 0 for none), got " + metricsPort);
+        if (metricsPort == port) fail("--metrics-port must differ from --port (both " + port + ")");
+        if (namespace != null && !namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            fail("--namespace must be a Kubernetes namespace name (lower-case letters, digits and '-'), got '" + namespace + "'");
+        }
+        if (files != null && files.isEmpty()) fail("--files must name at least one file");
+        if (!sourceDir.isAbsolute()) fail("--source-dir must be an absolute path (the jlxcfs mount on the nodes), got " + sourceDir);
+    }
+
+    private void requireFile(String option, Path file) {
+        if (!Files.isReadable(file) || Files.isDirectory(file)) fail(option + " " + file + ": no such readable file");
+    }
+
+    private void fail(String message) {
+        throw new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    /** $POD_NAMESPACE (the downward API), else the service account's namespace file, else jlxcfs-system. */
+    static String defaultNamespace(Map<String, String> env, Path serviceAccountNamespace) {
+        String fromEnv = env.get("POD_NAMESPACE");
+        if (fromEnv != null && !fromEnv.isBlank()) return fromEnv.strip();
+        try {
+            String fromFile = Files.readString(serviceAccountNamespace).strip();
+            if (!fromFile.isEmpty()) return fromFile;
+        } catch (IOException | RuntimeException e) {
+            // not in a pod
+        }
+        return FALLBACK_NAMESPACE;
     }
 }
