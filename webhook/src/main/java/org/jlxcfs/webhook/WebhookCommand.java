@@ -2,6 +2,7 @@ package org.jlxcfs.webhook;
 
 import org.jlxcfs.webhook.admission.AdmissionHandler;
 import org.jlxcfs.webhook.admission.InjectionConfig;
+import org.jlxcfs.webhook.certs.CertificateSetupException;
 import org.jlxcfs.webhook.certs.SelfManagedCertificates;
 import org.jlxcfs.webhook.server.WebhookMetrics;
 import org.jlxcfs.webhook.server.WebhookServer;
@@ -17,7 +18,11 @@ import sun.misc.Signal;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -73,6 +78,10 @@ public final class WebhookCommand implements Callable<Integer> {
     @Option(names = "--source-dir", paramLabel = "DIR", description = "The jlxcfs mount on the nodes (default: ${DEFAULT-VALUE}).")
     Path sourceDir = Path.of("/var/lib/jlxcfs");
 
+    @Option(names = "--drain-seconds", paramLabel = "N",
+            description = "After SIGTERM, fail /readyz but keep serving for N seconds before stopping (default: ${DEFAULT-VALUE}).")
+    int drainSeconds = 5;
+
     /** Where a pod's service account token volume names its namespace. */
     static final Path SERVICE_ACCOUNT_NAMESPACE = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
     static final String FALLBACK_NAMESPACE = "jlxcfs-system";
@@ -85,11 +94,22 @@ public final class WebhookCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         validate();
         String ns = namespace != null ? namespace : defaultNamespace(System.getenv(), SERVICE_ACCOUNT_NAMESPACE);
-        // INTEGRATOR: the --files parser (another helper's) replaces this construction
-        InjectionConfig config = new InjectionConfig(files == null ? InjectionConfig.DEFAULT_FILES : files, sourceDir, ns);
+        InjectionConfig config;
+        try {
+            config = new InjectionConfig(InjectionConfig.parseFiles(files), sourceDir, ns);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
         AdmissionHandler handler = new AdmissionHandler(config);
         WebhookMetrics metrics = new WebhookMetrics();
-        try (IdentitySource identities = identities(ns)) {
+        IdentitySource identitySource;
+        try {
+            identitySource = identities(ns);
+        } catch (CertificateSetupException e) {
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+            return 1;
+        }
+        try (IdentitySource identities = identitySource) {
             WebhookServer started;
             try {
                 started = WebhookServer.start(WebhookServer.Settings.of(port, metricsPort), identities.supplier(), handler::review,
@@ -112,6 +132,11 @@ public final class WebhookCommand implements Callable<Integer> {
                                 : "from " + tlsCert + " and " + tlsKey + " (reloaded on change)")
                         + "; namespace " + ns + "; injecting " + config.files().size() + " files from " + sourceDir);
                 stop.await();
+                // endpoints are removed from the Service only after /readyz fails: keep answering meanwhile,
+                // since a review refused during a rollout admits its pod without injection
+                server.drain();
+                if (drainSeconds > 0) LOG.log(Level.INFO, "/readyz now fails; serving " + drainSeconds + " s more while the Service forgets this pod");
+                Thread.sleep(drainSeconds * 1000L);
             }
         }
         return 0;
@@ -137,9 +162,15 @@ public final class WebhookCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--tls-cert/--tls-key: " + e.getMessage(), e);
             }
         }
-        // INTEGRATOR: the self-managed certificates' factory goes here, given ns, service, secret,
-        // webhookConfiguration, apiServer and caBundleOut (e.g. SelfManagedCertificates.start(settings))
-        SelfManagedCertificates managed = new SelfManagedCertificates();
+        Optional<URI> api;
+        try {
+            api = apiServer != null ? Optional.of(new URI(apiServer)) : SelfManagedCertificates.inClusterApiServer();
+        } catch (URISyntaxException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--api-server " + apiServer + ": not a URL: " + e.getMessage(), e);
+        }
+        if (api.isEmpty()) LOG.log(Level.INFO, "no Kubernetes API (no --api-server, no $KUBERNETES_SERVICE_HOST): certificates kept in memory only");
+        SelfManagedCertificates managed = SelfManagedCertificates.start(new SelfManagedCertificates.Settings(
+                ns, service, secret, webhookConfiguration, api, Optional.ofNullable(caBundleOut), Clock.systemUTC()));
         return new IdentitySource(managed, managed);
     }
 
@@ -165,6 +196,7 @@ public final class WebhookCommand implements Callable<Integer> {
             fail("--namespace must be a Kubernetes namespace name (lower-case letters, digits and '-'), got '" + namespace + "'");
         }
         if (files != null && files.isEmpty()) fail("--files must name at least one file");
+        if (drainSeconds < 0 || drainSeconds > 300) fail("--drain-seconds must be between 0 and 300, got " + drainSeconds);
         if (!sourceDir.isAbsolute()) fail("--source-dir must be an absolute path (the jlxcfs mount on the nodes), got " + sourceDir);
     }
 

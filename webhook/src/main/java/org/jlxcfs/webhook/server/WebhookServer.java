@@ -50,6 +50,7 @@ public final class WebhookServer implements AutoCloseable {
     private final HttpsServer https;
     private final HttpServer ops;
     private volatile boolean serving;
+    private volatile boolean draining;
     private boolean stopped;
 
     private WebhookServer(Settings settings, Supplier<ServingIdentity> identities, HttpsServer https, HttpServer ops) {
@@ -112,9 +113,14 @@ public final class WebhookServer implements AutoCloseable {
         }
     }
 
-    /** A serving identity is loaded and the HTTPS listener accepts. */
+    /** A serving identity is loaded, the HTTPS listener accepts, and no stop is coming. */
     public boolean ready() {
-        return serving && identities.get() != null;
+        return serving && !draining && identities.get() != null;
+    }
+
+    /** A stop is coming: /readyz fails from now on, reviews are still answered. */
+    public void drain() {
+        draining = true;
     }
 
     public InetSocketAddress httpsAddress() {
