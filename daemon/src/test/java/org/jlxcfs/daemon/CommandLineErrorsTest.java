@@ -53,7 +53,8 @@ class CommandLineErrorsTest {
                 + "directory; did you mean 'restart'?");
         assertThat(tmp.resolve("restat")).doesNotExist();
         oneLine(jlxcfs("remonut"), 2, "did you mean 'remount'?");
-        oneLine(jlxcfs("frobnicate"), 2, "'frobnicate' is not a command", "(commands: show, keeper, restart, remount)");
+        oneLine(jlxcfs("webhok"), 2, "did you mean 'webhook'?");
+        oneLine(jlxcfs("frobnicate"), 2, "'frobnicate' is not a command", "(commands: show, keeper, restart, remount, webhook)");
     }
 
     @Test
