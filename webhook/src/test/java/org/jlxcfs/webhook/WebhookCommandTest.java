@@ -8,6 +8,7 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -116,13 +117,14 @@ class WebhookCommandTest {
     }
 
     @Test
-    void servesUntilSigtermThenExitsZero() throws Exception {
+    void servesUntilSigtermThenDrainsThenExitsZero() throws Exception {
         String[] files = withFiles();
         int port = freePort();
         int metricsPort = freePort();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), Child.class.getName(),
-                "--port", Integer.toString(port), "--metrics-port", Integer.toString(metricsPort), "--namespace", "test-ns"));
+                "--port", Integer.toString(port), "--metrics-port", Integer.toString(metricsPort), "--namespace", "test-ns",
+                "--drain-seconds", "2"));
         cmd.addAll(List.of(files));
         Path log = dir.resolve("webhook.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -139,7 +141,21 @@ class WebhookCommandTest {
             }
             assertThat(status).as("ready; log: %s", Files.readString(log)).isEqualTo(200);
             p.destroy(); // SIGTERM
+            long termAt = System.nanoTime();
+            // draining: no longer ready (the Service drops this pod), still alive and still accepting reviews
+            int readyz = 200;
+            while (readyz == 200 && System.nanoTime() - termAt < Duration.ofSeconds(1).toNanos()) {
+                readyz = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/readyz")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode();
+            }
+            assertThat(readyz).as("/readyz while draining").isEqualTo(503);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode()).as("/healthz while draining").isEqualTo(200);
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                assertThat(s.isConnected()).as("https port accepts while draining").isTrue();
+            }
             assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - termAt)).as("stopped only after --drain-seconds").isGreaterThan(Duration.ofMillis(1900));
             assertThat(p.exitValue()).as(Files.readString(log)).isZero();
             assertThat(Files.readString(log)).contains("serving AdmissionReviews on https port " + port, "namespace test-ns",
                     "SIGTERM: stopping");
