@@ -1,24 +1,20 @@
 package org.jlxcfs.webhook.certs;
 
 import org.jlxcfs.webhook.tls.ServingIdentity;
+import org.jlxcfs.webhook.tls.TlsContexts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedKeyManager;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.security.KeyStore;
-import java.security.Principal;
-import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,55 +50,9 @@ class ServingTlsHandshakeTest {
         return certificates;
     }
 
-    /** A key manager as the server has one: whatever identity the supplier holds at the handshake. */
-    private static final class SupplierKeyManager extends X509ExtendedKeyManager {
-        private final Supplier<ServingIdentity> identity;
-        private final ThreadLocal<ServingIdentity> current = new ThreadLocal<>();
-
-        SupplierKeyManager(Supplier<ServingIdentity> identity) {
-            this.identity = identity;
-        }
-
-        @Override
-        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-            current.set(identity.get());
-            return "serving";
-        }
-
-        @Override
-        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-            return chooseServerAlias(keyType, issuers, null);
-        }
-
-        @Override
-        public X509Certificate[] getCertificateChain(String alias) {
-            return current.get().chain();
-        }
-
-        @Override
-        public PrivateKey getPrivateKey(String alias) {
-            return current.get().key();
-        }
-
-        @Override
-        public String[] getServerAliases(String keyType, Principal[] issuers) {
-            return new String[] {"serving"};
-        }
-
-        @Override
-        public String[] getClientAliases(String keyType, Principal[] issuers) {
-            return null;
-        }
-
-        @Override
-        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-            return null;
-        }
-    }
-
     private void serve(Supplier<ServingIdentity> identity, String protocol) throws Exception {
-        var context = SSLContext.getInstance("TLS");
-        context.init(new KeyManager[] {new SupplierKeyManager(identity)}, null, null);
+        // the server's own context: its key manager takes the supplier's identity at each handshake
+        var context = TlsContexts.server(identity);
         server = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         server.setEnabledProtocols(new String[] {protocol});
         executor.submit(() -> {
