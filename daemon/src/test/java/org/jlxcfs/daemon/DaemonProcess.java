@@ -78,10 +78,22 @@ final class DaemonProcess implements AutoCloseable {
         return launch(cmd, arenas.find() ? Map.of("MALLOC_ARENA_MAX", arenas.group(1)) : Map.of(), mountPoint, log);
     }
 
-    /** The options bin/jlxcfs gives java: the "-..." words of its exec line, up to the classpath. */
+    /** The options bin/jlxcfs gives the daemon's java: the "-..." words of its exec line, up to the classpath. */
     static List<String> shippedJvmOptions() throws IOException {
+        return shippedJvmOptions(false);
+    }
+
+    /**
+     * The same for the daemon, or for {@code jlxcfs webhook}, which bin/jlxcfs runs with options of its own
+     * (a larger heap): the webhook's exec line is the first, inside its branch, the daemon's the last.
+     */
+    static List<String> shippedJvmOptions(boolean webhook) throws IOException {
         String script = Files.readString(binJlxcfs());
-        int exec = script.indexOf("exec \"$JAVA_HOME/bin/java\"");
+        String line = "exec \"$JAVA_HOME/bin/java\"";
+        int branch = script.indexOf("if [ \"${1:-}\" = webhook ]");
+        if (branch < 0) throw new AssertionError("no webhook branch in " + binJlxcfs());
+        int exec = webhook ? script.indexOf(line, branch) : script.lastIndexOf(line);
+        if (webhook && exec == script.lastIndexOf(line)) throw new AssertionError("the webhook and the daemon share an exec line in " + binJlxcfs());
         int cp = script.indexOf("-cp ", exec);
         if (exec < 0 || cp < 0) throw new AssertionError("no java exec line in " + binJlxcfs());
         List<String> options = new ArrayList<>();

@@ -47,7 +47,7 @@ final class WebhookProcess implements AutoCloseable {
         Path log = dir.resolve("webhook.log");
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElseThrow());
-        cmd.addAll(DaemonProcess.shippedJvmOptions());
+        cmd.addAll(DaemonProcess.shippedJvmOptions(true));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "webhook", "--self-signed", "--ca-bundle-out", caPem.toString(),
                 "--port", String.valueOf(port), "--metrics-port", String.valueOf(metricsPort),
