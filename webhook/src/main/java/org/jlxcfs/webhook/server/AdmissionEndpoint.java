@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Set;
 
 /**
@@ -34,10 +35,12 @@ final class AdmissionEndpoint implements HttpHandler {
      */
     static final int BODY_BUDGET_BYTES = 2 * DEFAULT_MAX_BODY_BYTES;
     /**
-     * Bodies up to this size (realistic pods are a few KiB) do not count against the budget, so a
-     * few slow uploads of large ones cannot hold up the others; the connection limit bounds them.
+     * Bodies up to this size (most pods' reviews are a few KiB) do not count against the budget, so a
+     * few slow uploads of large ones cannot hold up the others. The connection limit (512) bounds them:
+     * at most 4 MiB of small bodies, about 40 MiB parsed, beside the budget's 80 MiB, within the heap.
+     * Larger realistic reviews simply take room in the budget (hundreds fit).
      */
-    static final int SMALL_BODY_BYTES = 64 * 1024;
+    static final int SMALL_BODY_BYTES = 8 * 1024;
     /** How long a review waits for room in the budget before a 429 (the API server's timeout is a few seconds). */
     private static final long BUDGET_WAIT_MILLIS = 1000;
 
@@ -45,7 +48,7 @@ final class AdmissionEndpoint implements HttpHandler {
     private final WebhookMetrics metrics;
     private final int maxBodyBytes;
     private final BodyBudget budget;
-    private final java.util.concurrent.atomic.AtomicLong lastFailureLogged = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong lastFailureLogged = new AtomicLong();
 
     AdmissionEndpoint(Reviewer reviewer, WebhookMetrics metrics, int maxBodyBytes) {
         this.reviewer = reviewer;
