@@ -34,6 +34,34 @@ class CgroupV2VmIT {
         assertThat(r.exit()).isZero();
     }
 
+    /** The VM itself: v2 alone, the command in its own cgroup with the limits asked for, its status, stdout and stderr apart. */
+    @Test
+    void vmRunsTheCommandInItsOwnLimitedCgroupV2AndPassesItsStatusOn() {
+        requireVm();
+        String script = """
+                echo "controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+                echo "own cgroup: $(tr '\\n' ' ' </proc/self/cgroup)"
+                echo "limits: $(cat /sys/fs/cgroup/command/memory.max /sys/fs/cgroup/command/pids.max | tr '\\n' ' ')"
+                test -c /dev/fuse && echo "fuse: yes"
+                echo "to stderr" >&2
+                exit 7
+                """;
+        Run.Result r = run(List.of(VM.toString(), "-t", "300", "--memory-max", "300M", "--pids-max", "77", "--", "sh", "-c", script));
+        assertThat(r.exit()).as(r.err()).isEqualTo(7);
+        assertThat(r.out()).containsPattern("(?m)^controllers: .*\\bcpuset cpu io memory\\b.*\\bpids\\b")
+                .contains("own cgroup: 0::/command \n", "limits: 314572800 77 \n", "fuse: yes").doesNotContain("to stderr");
+        assertThat(r.err()).contains("to stderr");
+    }
+
+    @Test
+    void vmOverrunningItsTimeLimitIsStoppedWithStatus124() {
+        requireVm();
+        long start = System.nanoTime();
+        Run.Result r = run(List.of(VM.toString(), "-t", "20", "--", "sleep", "600"));
+        assertThat(r.exit()).as(r.err()).isEqualTo(124);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
+    }
+
     /** The VM's kernel (6.1) has no FUSE_NOTIFY_RESEND: a graceful handover must still lose nothing. */
     @Test
     void gracefulRestartsOnAKernelWithoutResend() throws Exception {
