@@ -17,7 +17,8 @@ import java.util.jar.JarFile;
  * its own ({@code localhost/jlxcfs-test:RUN}, never the user's {@code localhost/jlxcfs:dev}), and
  * shared by every test that asks; removed, with the podman configuration, when the JVM exits.
  * The root filesystem and the Java runtime come from bin/build-image's cache after the first
- * build on a machine, so a build then takes seconds.
+ * build on a machine, so a build then takes seconds. A run whose JVM was killed leaves its image
+ * behind: the next run removes such images once they are six hours old (no run takes that long).
  */
 final class ProjectImage {
     private static final Duration BUILD_TIME_LIMIT = Duration.ofMinutes(20);
@@ -45,6 +46,7 @@ final class ProjectImage {
             Run.cmd(Duration.ofSeconds(60), podman, "podman", "rmi", "-f", "--ignore", image);
             Run.deleteTree(dir);
         }, "remove " + image));
+        removeStaleImages(podman);
         Map<String, String> buildEnv = new HashMap<>(podman);
         buildEnv.put("JAVA_HOME", System.getProperty("java.home")); // the JDK running the tests has jlink
         long start = System.nanoTime();
@@ -57,6 +59,15 @@ final class ProjectImage {
         env = podman;
         name = image;
         return image;
+    }
+
+    /** Removes the tags {@code localhost/jlxcfs-test:*} of images made more than six hours ago. */
+    private static void removeStaleImages(Map<String, String> podman) {
+        String tags = Run.cmd(Duration.ofSeconds(60), podman, "podman", "images", "--filter", "until=6h",
+                "--format", "{{.Repository}}:{{.Tag}}").out();
+        for (String tag : tags.split("\n")) {
+            if (tag.startsWith("localhost/jlxcfs-test:")) Run.cmd(Duration.ofSeconds(60), podman, "podman", "rmi", tag.strip());
+        }
     }
 
     /** The environment podman needs here (runc, cgroupfs, no default ulimits: {@link PodmanHarness}). */
