@@ -201,6 +201,11 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     String log() {
+        return readLog(log);
+    }
+
+    /** A child's log file as text, or why there is none (for assertion messages). */
+    static String readLog(Path log) {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
