@@ -3,6 +3,7 @@ package org.jlxcfs.daemon;
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
 import org.jlxcfs.daemon.keeper.ProcessIdentity;
+import org.jlxcfs.daemon.node.KubernetesOptions;
 import org.jlxcfs.daemon.remount.RemountAgent;
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseConfig;
@@ -16,6 +17,7 @@ import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.cgroup.CgroupLayout;
 import org.jlxcfs.webhook.WebhookCommand;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,6 +27,7 @@ import sun.misc.Signal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -66,18 +69,67 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-d", "--debug"}, description = "Log every decision (FINE level).")
     boolean debug;
 
-    @Option(names = "--keeper-socket", paramLabel = "PATH",
-            description = "The keeper that holds the FUSE connection across restarts (default: ${DEFAULT-VALUE}); started if none answers.")
-    Path keeperSocket = DEFAULT_KEEPER_SOCKET;
-
-    @Option(names = "--no-keeper", description = "Run without a keeper: a restart or crash of the daemon then breaks the mount, as with LXCFS.")
-    boolean noKeeper;
-
-    @Option(names = "--no-remount", description = "After a fresh mount, do not re-bind stale files in running containers.")
-    boolean noRemount;
-
     @Mixin
     ViewSettings view = new ViewSettings();
+
+    @ArgGroup(exclusive = false, validate = false, heading = "%nRestarts and hand-over:%n", order = 10)
+    RestartOptions restarts = new RestartOptions();
+
+    @ArgGroup(exclusive = false, validate = false, heading = "%nOn a Kubernetes node:%n", order = 20)
+    KubernetesOptions kubernetes = new KubernetesOptions();
+
+    /** What SIGTERM means outside systemd: stop serving and unmount, or leave the connection to the keeper. */
+    enum OnTerm { handover, unmount }
+
+    /** Who holds the connection across restarts, what SIGTERM means, and what is repaired after a fresh mount. */
+    static final class RestartOptions {
+        @Option(names = "--keeper-socket", paramLabel = "PATH", order = 10,
+                description = "The keeper that holds the FUSE connection across restarts (default: ${DEFAULT-VALUE}); "
+                        + "started if none answers.")
+        Path keeperSocket = DEFAULT_KEEPER_SOCKET;
+
+        @Option(names = "--keeper-wait", paramLabel = "SECONDS", order = 11,
+                description = "Start no keeper: wait up to SECONDS for one run elsewhere (its own container or pod) to "
+                        + "answer on --keeper-socket, and exit 1 if none does.")
+        Integer keeperWait;
+
+        @Option(names = "--no-keeper", order = 12,
+                description = "Run without a keeper: a restart or crash of the daemon then breaks the mount, as with LXCFS.")
+        boolean noKeeper;
+
+        @Option(names = "--on-term", paramLabel = "ACTION", order = 13,
+                description = "What SIGTERM does outside systemd: ${COMPLETION-CANDIDATES}. unmount (default) stops serving and "
+                        + "unmounts; handover leaves the connection to the keeper for the next daemon (as in a pod) and exits 0. "
+                        + "SIGINT always unmounts.")
+        OnTerm onTerm = OnTerm.unmount;
+
+        @Option(names = "--no-remount", order = 14,
+                description = "After a fresh mount, do not re-bind stale files in running containers.")
+        boolean noRemount;
+
+        @Option(names = "--remount-lxcfs", paramLabel = "PATH", order = 15,
+                description = "After a fresh mount, also move containers' dead binds from the LXCFS mount at PATH (e.g. "
+                        + "/host/var/lib/lxcfs) over to jlxcfs; repeatable. With --replace, a dead fuse.lxcfs mount at "
+                        + "MOUNTPOINT is detached too (never a live one).")
+        List<Path> remountLxcfs = new ArrayList<>();
+
+        /** Why these options cannot be used together (one line naming the option), or empty. */
+        Optional<String> refusal() {
+            if (keeperWait != null && (keeperWait < 0 || keeperWait > 3600)) {
+                return Optional.of("--keeper-wait must be between 0 and 3600 seconds, got " + keeperWait);
+            }
+            if (noKeeper && keeperWait != null) return Optional.of("--keeper-wait needs a keeper; it contradicts --no-keeper");
+            if (noKeeper && onTerm == OnTerm.handover) {
+                return Optional.of("--on-term=handover needs a keeper to hand over to; it contradicts --no-keeper");
+            }
+            for (Path p : remountLxcfs) {
+                if (!p.isAbsolute()) return Optional.of("--remount-lxcfs must be an absolute path, got '" + p + "'");
+            }
+            if (noRemount && !remountLxcfs.isEmpty()) return Optional.of("--remount-lxcfs contradicts --no-remount");
+            return Optional.empty();
+        }
+    }
+
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -95,6 +147,8 @@ public final class Main implements Callable<Integer> {
         if (refusal.isEmpty() && (threads < 1 || threads > 64)) {
             refusal = Optional.of("jlxcfs: --threads must be between 1 and 64, got " + threads);
         }
+        if (refusal.isEmpty()) refusal = restarts.refusal().map(r -> "jlxcfs: " + r);
+        if (refusal.isEmpty()) refusal = kubernetes.refusal(System.getenv()).map(r -> "jlxcfs: " + r);
         refusal.ifPresent(System.err::println);
         return refusal.isPresent() ? 2 : null;
     }
@@ -124,11 +178,14 @@ public final class Main implements Callable<Integer> {
             files.start();
             Optional<Systemd> systemd = Systemd.fromEnvironment();
             KeeperClient keeper = null;
-            if (!noKeeper && systemd.isEmpty()) {
+            if (!restarts.noKeeper && systemd.isEmpty()) {
                 try {
-                    keeper = KeeperLauncher.ensureRunning(keeperSocket);
+                    keeper = restarts.keeperWait != null
+                            ? KeeperLauncher.awaitRunning(restarts.keeperSocket, java.time.Duration.ofSeconds(restarts.keeperWait))
+                            : KeeperLauncher.ensureRunning(restarts.keeperSocket);
                 } catch (IOException e) {
-                    System.err.println("jlxcfs: " + e.getMessage() + " (use --no-keeper to run without one)");
+                    System.err.println("jlxcfs: " + e.getMessage()
+                            + (restarts.keeperWait != null ? "" : " (use --no-keeper to run without one)"));
                     return 1;
                 }
             }
@@ -142,7 +199,7 @@ public final class Main implements Callable<Integer> {
                 boolean fresh = session == null;
                 if (fresh) {
                     session = FuseSession.mount(mountPoint, tree, config, replace, handOff);
-                    if (!noRemount) RemountAgent.remember(history(), session.device());
+                    if (!restarts.noRemount) RemountAgent.remember(history(), session.device());
                 }
                 askPredecessorToHandOver();
                 if (fresh) repairContainers();
@@ -202,7 +259,7 @@ public final class Main implements Callable<Integer> {
      * dead files: re-bind them in the background, so the daemon serves meanwhile.
      */
     private void repairContainers() {
-        if (noRemount) return;
+        if (restarts.noRemount) return;
         Thread.ofPlatform().daemon().name("remount-agent").start(() -> {
             try {
                 // only binds of our own earlier mounts here: LXCFS's are moved over by `jlxcfs remount`
@@ -220,7 +277,7 @@ public final class Main implements Callable<Integer> {
     }
 
     private Path history() {
-        return RemountAgent.historyFile(keeperSocket.toAbsolutePath().getParent(), mountPoint);
+        return RemountAgent.historyFile(restarts.keeperSocket.toAbsolutePath().getParent(), mountPoint);
     }
 
     /**
@@ -300,18 +357,21 @@ public final class Main implements Callable<Integer> {
     /**
      * Serves until SIGTERM, SIGINT (stop and unmount), SIGUSR1 (hand over) or an unmount from
      * outside. Under systemd SIGTERM hands over too: systemd keeps the connection in the unit's
-     * fd store for the next process (an explicit stop flushes the store, which ends it).
+     * fd store for the next process (an explicit stop flushes the store, which ends it). With
+     * {@code --on-term=handover} (a pod, where the kubelet's SIGTERM means "a new pod comes") it
+     * leaves the connection to the keeper the same way.
      */
     private int serve(FuseSession session, KeeperClient keeper, Optional<Systemd> systemd) throws InterruptedException {
         boolean underSystemd = systemd.isPresent();
+        boolean termHandsOver = underSystemd || (keeper != null && restarts.onTerm == OnTerm.handover);
         CountDownLatch stop = new CountDownLatch(1);
         boolean[] handover = {false};
         for (String sig : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(sig), s -> {
-                handover[0] = underSystemd && s.getName().equals("TERM");
-                LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + (handover[0]
-                        ? ": leaving " + session.mountPoint() + " to the next process of the unit (fd store)"
-                        : ": unmounting " + session.mountPoint()));
+                handover[0] = termHandsOver && s.getName().equals("TERM");
+                LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + (!handover[0] ? ": unmounting " + session.mountPoint()
+                        : underSystemd ? ": leaving " + session.mountPoint() + " to the next process of the unit (fd store)"
+                        : ": leaving " + session.mountPoint() + " to the keeper for the next daemon (--on-term=handover)"));
                 stop.countDown();
             });
         }
