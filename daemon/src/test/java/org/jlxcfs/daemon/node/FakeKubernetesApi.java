@@ -37,7 +37,7 @@ public final class FakeKubernetesApi implements AutoCloseable {
     private final Queue<Integer> statuses = new ConcurrentLinkedQueue<>();
 
     public FakeKubernetesApi(Path dir) throws Exception {
-        Path keystore = dir.resolve("api.p12");
+        Path keystore = Files.createDirectories(dir).resolve("api.p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         Duration t = Duration.ofSeconds(60);
         Run.cmd(t, keytool, "-genkeypair", "-alias", "api", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
