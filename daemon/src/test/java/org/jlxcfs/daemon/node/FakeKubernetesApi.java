@@ -85,6 +85,13 @@ public final class FakeKubernetesApi implements AutoCloseable {
         statuses.addAll(List.of(next));
     }
 
+    /** Forgets the requests and queued answers, and sets the first token again: for the next test. */
+    public void reset() throws Exception {
+        requests.clear();
+        statuses.clear();
+        token("token-1");
+    }
+
     /** Rotates the service account token, as the kubelet does. */
     public void token(String token) throws Exception {
         Files.writeString(serviceAccountDir.resolve("token"), token + "\n");
