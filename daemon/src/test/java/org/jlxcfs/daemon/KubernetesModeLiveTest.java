@@ -213,6 +213,52 @@ class KubernetesModeLiveTest {
         }
     }
 
+    /**
+     * The lxcfs-compat layout: jlxcfs mounts at LXCFS's own path. LXCFS dies (a container bound to
+     * it reads ENOTCONN); the daemon with --replace and --remount-lxcfs detaches the dead LXCFS
+     * mount, mounts there, and moves the container's binds over without restarting it.
+     */
+    @Test
+    void remountLxcfsMovesAContainerOffADeadLxcfsAtTheSamePath() throws Exception {
+        Path lxcfs = Path.of("/usr/bin/lxcfs");
+        Assumptions.assumeTrue(Files.isExecutable(lxcfs), "no lxcfs installed (/usr/bin/lxcfs)");
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path mnt = Files.createDirectories(tmp.resolve("lxcfs"));
+        Process ours = new ProcessBuilder(lxcfs.toString(), "-f", "--pidfile=" + tmp.resolve("lxcfs.pid"), mnt.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("lxcfs.log").toFile()).start();
+        LiveContainer container = null;
+        try {
+            for (int i = 0; i < 200 && Run.cmd(T, "cat", mnt + "/proc/meminfo").exit() != 0; i++) Thread.sleep(50);
+            container = new LiveContainer(256L * 1024 * 1024, 0, null).start(mnt);
+            int init = container.initPid();
+            LiveContainer c = container;
+            java.util.function.Supplier<String> memTotal = () -> {
+                Run.Result r = c.exec("head -1 /proc/meminfo");
+                return r.out() + r.err();
+            };
+            assertThat(memTotal.get()).isEqualTo("MemTotal:         262144 kB\n");
+            ours.destroyForcibly().waitFor();
+            Thread.sleep(300);
+            assertThat(memTotal.get()).contains("Transport endpoint is not connected");
+
+            try (DaemonProcess d = DaemonProcess.launch(daemon(tmp, "--replace", "--no-keeper", "--remount-lxcfs", mnt.toString(),
+                    "--keeper-socket", tmp.resolve("state/k.sock").toString(), mnt.toString()), mnt, tmp.resolve("compat.log"))) {
+                d.awaitLog("FIXED /proc/meminfo", T);
+                assertThat(d.log()).contains("detached a dead fuse.lxcfs mount");
+                assertThat(MountTable.at(mnt).orElseThrow().fsType()).isEqualTo("fuse.jlxcfs");
+                assertThat(memTotal.get()).isEqualTo("MemTotal:         262144 kB\n");
+                assertThat(container.exec("cat /proc/uptime /proc/stat /sys/devices/system/cpu/online").exit()).isZero();
+                assertThat(container.initPid()).as("the same container, not restarted").isEqualTo(init);
+                d.signal("INT");
+                assertThat(d.awaitExit(T)).isZero();
+            }
+        } finally {
+            if (container != null) container.close();
+            ours.destroyForcibly().waitFor();
+            for (int i = 0; i < 3 && MountTable.at(mnt).isPresent(); i++) Run.cmd(T, "umount", "-l", mnt.toString());
+        }
+    }
+
     @Test
     void aPrivateCgroupNamespaceIsWarnedAbout() throws Exception {
         try {
