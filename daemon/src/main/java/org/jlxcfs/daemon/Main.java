@@ -134,7 +134,6 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-
     public static void main(String[] args) {
         System.exit(run(args));
     }
