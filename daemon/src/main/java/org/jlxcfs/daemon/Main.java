@@ -3,6 +3,11 @@ package org.jlxcfs.daemon;
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
 import org.jlxcfs.daemon.keeper.ProcessIdentity;
+import org.jlxcfs.daemon.health.HealthServer;
+import org.jlxcfs.daemon.health.ServingState;
+import org.jlxcfs.daemon.node.KubernetesOptions;
+import org.jlxcfs.daemon.node.NodeLabel;
+import org.jlxcfs.daemon.remount.LxcfsMounts;
 import org.jlxcfs.daemon.remount.RemountAgent;
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseConfig;
@@ -16,6 +21,7 @@ import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.cgroup.CgroupLayout;
 import org.jlxcfs.webhook.WebhookCommand;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,6 +31,7 @@ import sun.misc.Signal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -66,18 +73,66 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-d", "--debug"}, description = "Log every decision (FINE level).")
     boolean debug;
 
-    @Option(names = "--keeper-socket", paramLabel = "PATH",
-            description = "The keeper that holds the FUSE connection across restarts (default: ${DEFAULT-VALUE}); started if none answers.")
-    Path keeperSocket = DEFAULT_KEEPER_SOCKET;
-
-    @Option(names = "--no-keeper", description = "Run without a keeper: a restart or crash of the daemon then breaks the mount, as with LXCFS.")
-    boolean noKeeper;
-
-    @Option(names = "--no-remount", description = "After a fresh mount, do not re-bind stale files in running containers.")
-    boolean noRemount;
-
     @Mixin
     ViewSettings view = new ViewSettings();
+
+    @ArgGroup(exclusive = false, validate = false, heading = "%nRestarts and hand-over:%n", order = 10)
+    RestartOptions restarts = new RestartOptions();
+
+    @ArgGroup(exclusive = false, validate = false, heading = "%nOn a Kubernetes node:%n", order = 20)
+    KubernetesOptions kubernetes = new KubernetesOptions();
+
+    /** What SIGTERM means outside systemd: stop serving and unmount, or leave the connection to the keeper. */
+    enum OnTerm { handover, unmount }
+
+    /** Who holds the connection across restarts, what SIGTERM means, and what is repaired after a fresh mount. */
+    static final class RestartOptions {
+        @Option(names = "--keeper-socket", paramLabel = "PATH", order = 10,
+                description = "The keeper that holds the FUSE connection across restarts (default: ${DEFAULT-VALUE}); "
+                        + "started if none answers.")
+        Path keeperSocket = DEFAULT_KEEPER_SOCKET;
+
+        @Option(names = "--keeper-wait", paramLabel = "SECONDS", order = 11,
+                description = "Start no keeper: wait up to SECONDS for one run elsewhere (its own container or pod) to "
+                        + "answer on --keeper-socket, and exit 1 if none does.")
+        Integer keeperWait;
+
+        @Option(names = "--no-keeper", order = 12,
+                description = "Run without a keeper: a restart or crash of the daemon then breaks the mount, as with LXCFS.")
+        boolean noKeeper;
+
+        @Option(names = "--on-term", paramLabel = "ACTION", order = 13,
+                description = "What SIGTERM does outside systemd: ${COMPLETION-CANDIDATES}. unmount (default) stops serving and "
+                        + "unmounts; handover leaves the connection to the keeper for the next daemon (as in a pod) and exits 0. "
+                        + "SIGINT always unmounts.")
+        OnTerm onTerm = OnTerm.unmount;
+
+        @Option(names = "--no-remount", order = 14,
+                description = "After a fresh mount, do not re-bind stale files in running containers.")
+        boolean noRemount;
+
+        @Option(names = "--remount-lxcfs", paramLabel = "PATH", order = 15,
+                description = "After a fresh mount, also move containers' dead binds from the LXCFS mount at PATH (e.g. "
+                        + "/host/var/lib/lxcfs) over to jlxcfs; repeatable. With --replace, a dead fuse.lxcfs mount at "
+                        + "MOUNTPOINT is detached too (never a live one).")
+        List<Path> remountLxcfs = new ArrayList<>();
+
+        /** Why these options cannot be used together (one line naming the option), or empty. */
+        Optional<String> refusal() {
+            if (keeperWait != null && (keeperWait < 0 || keeperWait > 3600)) {
+                return Optional.of("--keeper-wait must be between 0 and 3600 seconds, got " + keeperWait);
+            }
+            if (noKeeper && keeperWait != null) return Optional.of("--keeper-wait needs a keeper; it contradicts --no-keeper");
+            if (noKeeper && onTerm == OnTerm.handover) {
+                return Optional.of("--on-term=handover needs a keeper to hand over to; it contradicts --no-keeper");
+            }
+            for (Path p : remountLxcfs) {
+                if (!p.isAbsolute()) return Optional.of("--remount-lxcfs must be an absolute path, got '" + p + "'");
+            }
+            if (noRemount && !remountLxcfs.isEmpty()) return Optional.of("--remount-lxcfs contradicts --no-remount");
+            return Optional.empty();
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -95,6 +150,8 @@ public final class Main implements Callable<Integer> {
         if (refusal.isEmpty() && (threads < 1 || threads > 64)) {
             refusal = Optional.of("jlxcfs: --threads must be between 1 and 64, got " + threads);
         }
+        if (refusal.isEmpty()) refusal = restarts.refusal().map(r -> "jlxcfs: " + r);
+        if (refusal.isEmpty()) refusal = kubernetes.refusal(System.getenv()).map(r -> "jlxcfs: " + r);
         refusal.ifPresent(System.err::println);
         return refusal.isPresent() ? 2 : null;
     }
@@ -104,6 +161,25 @@ public final class Main implements Callable<Integer> {
         Integer refused = checkArguments();
         if (refused != null) return refused;
         Logging.configure(debug ? Level.FINE : Level.INFO);
+        HealthServer health = null;
+        if (kubernetes.healthPort != null) {
+            // up before the slow part of the start, so a liveness probe passes while readiness waits
+            try {
+                health = HealthServer.start(kubernetes.healthSocketAddress(), lifecycle, versionNumber());
+            } catch (IOException e) {
+                System.err.println("jlxcfs: " + e.getMessage());
+                return 1;
+            }
+        }
+        try {
+            return mountAndServe();
+        } finally {
+            lifecycle.enter(ServingState.Phase.STOPPED);
+            if (health != null) health.close();
+        }
+    }
+
+    private Integer mountAndServe() throws Exception {
         if (!Files.exists(Path.of("/dev/fuse"))) {
             System.err.println("jlxcfs: /dev/fuse is missing: load the fuse module (modprobe fuse) or, in a container, "
                     + "pass the device (--device /dev/fuse)");
@@ -118,17 +194,21 @@ public final class Main implements Callable<Integer> {
         }
         LOG.log(System.Logger.Level.INFO, new Version().getVersion()[0] + ", pid " + ProcessHandle.current().pid()
                 + "; cgroups: " + layout);
+        warnOnOwnCgroupNamespace();
         try (FileSet files = FileSet.create(view.host(), view.options())) {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options());
             files.start();
             Optional<Systemd> systemd = Systemd.fromEnvironment();
             KeeperClient keeper = null;
-            if (!noKeeper && systemd.isEmpty()) {
+            if (!restarts.noKeeper && systemd.isEmpty()) {
                 try {
-                    keeper = KeeperLauncher.ensureRunning(keeperSocket);
+                    keeper = restarts.keeperWait != null
+                            ? KeeperLauncher.awaitRunning(restarts.keeperSocket, java.time.Duration.ofSeconds(restarts.keeperWait))
+                            : KeeperLauncher.ensureRunning(restarts.keeperSocket);
                 } catch (IOException e) {
-                    System.err.println("jlxcfs: " + e.getMessage() + " (use --no-keeper to run without one)");
+                    System.err.println("jlxcfs: " + e.getMessage()
+                            + (restarts.keeperWait != null ? "" : " (use --no-keeper to run without one)"));
                     return 1;
                 }
             }
@@ -141,9 +221,11 @@ public final class Main implements Callable<Integer> {
                 session = systemd.isPresent() ? takeOverFromSystemd(tree, config, handOff) : takeOver(keeper, tree, config, handOff);
                 boolean fresh = session == null;
                 if (fresh) {
+                    prepareLxcfsMigration();
                     session = FuseSession.mount(mountPoint, tree, config, replace, handOff);
-                    if (!noRemount) RemountAgent.remember(history(), session.device());
+                    if (!restarts.noRemount) RemountAgent.remember(history(), session.device());
                 }
+                lifecycle.enter(ServingState.Phase.SERVING);
                 askPredecessorToHandOver();
                 if (fresh) repairContainers();
             } catch (MountPointException e) {
@@ -154,8 +236,55 @@ public final class Main implements Callable<Integer> {
                         + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
                 return 1;
             }
-            return serve(session, keeper, systemd);
+            NodeLabel label = null;
+            if (kubernetes.nodeLabel) {
+                label = NodeLabel.of(kubernetes.apiServer(System.getenv()), NodeLabel.serviceAccountDir(),
+                        kubernetes.nodeName(System.getenv()));
+                label.apply();
+            }
+            try {
+                return serve(session, keeper, systemd, label);
+            } finally {
+                if (label != null) label.close();
+            }
         }
+    }
+
+    /** What the probes and metrics report; moved on by the lifecycle below. */
+    private final ServingState lifecycle = new ServingState();
+
+    private static String versionNumber() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "development" : v;
+    }
+
+    /**
+     * In a container, the daemon must see the host's cgroup tree as the host does: a private
+     * cgroup namespace shows it cgroup paths relative to its own, and every reader is then matched
+     * to the wrong cgroup. Hence the manifests' {@code nsenter --cgroup=/proc/1/ns/cgroup}.
+     */
+    private void warnOnOwnCgroupNamespace() {
+        try {
+            Path own = Files.readSymbolicLink(view.procRoot.resolve("self/ns/cgroup"));
+            Path init = Files.readSymbolicLink(view.procRoot.resolve("1/ns/cgroup"));
+            if (!own.equals(init)) {
+                LOG.log(System.Logger.Level.WARNING, "this process's cgroup namespace (" + own + ") is not that of pid 1 ("
+                        + init + "): containers' cgroups will be resolved wrongly; in a container run "
+                        + "'nsenter --cgroup=/proc/1/ns/cgroup -- jlxcfs ...' with the host's pid namespace");
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // pid 1's namespace is not ours to read (no privilege, or another pid namespace): nothing to compare
+        }
+    }
+
+    /**
+     * Before a fresh mount: remembers which LXCFS devices the {@code --remount-lxcfs} mount points
+     * hold (a stopped LXCFS leaves nothing there to ask later), and with {@code --replace} detaches
+     * a dead LXCFS mount from our own mount point (the lxcfs-compat layout mounts at LXCFS's path).
+     */
+    private void prepareLxcfsMigration() throws IOException {
+        for (Path p : restarts.remountLxcfs) LxcfsMounts.record(stateDir(), p);
+        if (replace) LxcfsMounts.detachIfDead(mountPoint);
     }
 
     /**
@@ -189,7 +318,9 @@ public final class Main implements Callable<Integer> {
                     + "daemon the keeper recorded (" + h.daemon() + "): recovering from its crash");
         }
         try {
-            return FuseSession.adopt(mountPoint, tree, config, master, h.state(), predecessor.isEmpty(), handOff);
+            FuseSession adopted = FuseSession.adopt(mountPoint, tree, config, master, h.state(), predecessor.isEmpty(), handOff);
+            lifecycle.tookOver(predecessor.isPresent() ? ServingState.Takeover.GRACEFUL : ServingState.Takeover.RECOVERY);
+            return adopted;
         } catch (IOException | RuntimeException e) {
             predecessor.ifPresent(ProcessIdentity.Pidfd::close);
             predecessor = Optional.empty();
@@ -202,11 +333,10 @@ public final class Main implements Callable<Integer> {
      * dead files: re-bind them in the background, so the daemon serves meanwhile.
      */
     private void repairContainers() {
-        if (noRemount) return;
+        if (restarts.noRemount) return;
         Thread.ofPlatform().daemon().name("remount-agent").start(() -> {
             try {
-                // only binds of our own earlier mounts here: LXCFS's are moved over by `jlxcfs remount`
-                var agent = new RemountAgent(view.procRoot, mountPoint, RemountAgent.readHistory(history()), Set.of());
+                var agent = new RemountAgent(view.procRoot, mountPoint, RemountAgent.readHistory(history()), lxcfsDevices());
                 var repairs = agent.find();
                 if (repairs.isEmpty()) return;
                 LOG.log(System.Logger.Level.INFO, "re-binding " + repairs.size() + " stale files in containers");
@@ -220,7 +350,28 @@ public final class Main implements Callable<Integer> {
     }
 
     private Path history() {
-        return RemountAgent.historyFile(keeperSocket.toAbsolutePath().getParent(), mountPoint);
+        return RemountAgent.historyFile(stateDir(), mountPoint);
+    }
+
+    /** Where the keeper's socket is: the state that outlives a daemon (devices of earlier mounts) is kept there too. */
+    private Path stateDir() {
+        return restarts.keeperSocket.toAbsolutePath().getParent();
+    }
+
+    /**
+     * The LXCFS devices whose dead binds the agent moves over to jlxcfs: none without
+     * {@code --remount-lxcfs}; those recorded for its mount points; and when none was ever seen
+     * there (LXCFS stopped before jlxcfs first ran), every dead LXCFS bind, as {@code jlxcfs remount} does.
+     */
+    private Set<String> lxcfsDevices() throws IOException {
+        if (restarts.remountLxcfs.isEmpty()) return Set.of();
+        Set<String> known = LxcfsMounts.devices(stateDir(), restarts.remountLxcfs);
+        if (known.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "no LXCFS mount was ever seen at " + restarts.remountLxcfs
+                    + ": moving every dead LXCFS bind over to jlxcfs");
+            return null;
+        }
+        return known;
     }
 
     /**
@@ -258,7 +409,9 @@ public final class Main implements Callable<Integer> {
             return null;
         }
         for (int i = 1; i < master.size(); i++) Libc.close(master.get(i));
-        return FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true, handOff);
+        FuseSession adopted = FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true, handOff);
+        lifecycle.tookOver(ServingState.Takeover.SYSTEMD);
+        return adopted;
     }
 
     /** A connection handed to us is worth serving only if a jlxcfs mount is still at the mount point. */
@@ -300,24 +453,30 @@ public final class Main implements Callable<Integer> {
     /**
      * Serves until SIGTERM, SIGINT (stop and unmount), SIGUSR1 (hand over) or an unmount from
      * outside. Under systemd SIGTERM hands over too: systemd keeps the connection in the unit's
-     * fd store for the next process (an explicit stop flushes the store, which ends it).
+     * fd store for the next process (an explicit stop flushes the store, which ends it). With
+     * {@code --on-term=handover} (a pod, where the kubelet's SIGTERM means "a new pod comes") it
+     * leaves the connection to the keeper the same way.
      */
-    private int serve(FuseSession session, KeeperClient keeper, Optional<Systemd> systemd) throws InterruptedException {
+    private int serve(FuseSession session, KeeperClient keeper, Optional<Systemd> systemd, NodeLabel label)
+            throws InterruptedException {
         boolean underSystemd = systemd.isPresent();
+        boolean termHandsOver = underSystemd || (keeper != null && restarts.onTerm == OnTerm.handover);
         CountDownLatch stop = new CountDownLatch(1);
         boolean[] handover = {false};
         for (String sig : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(sig), s -> {
-                handover[0] = underSystemd && s.getName().equals("TERM");
-                LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + (handover[0]
-                        ? ": leaving " + session.mountPoint() + " to the next process of the unit (fd store)"
-                        : ": unmounting " + session.mountPoint()));
+                handover[0] = termHandsOver && s.getName().equals("TERM");
+                lifecycle.enter(handover[0] ? ServingState.Phase.HANDING_OVER : ServingState.Phase.STOPPED);
+                LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + (!handover[0] ? ": unmounting " + session.mountPoint()
+                        : underSystemd ? ": leaving " + session.mountPoint() + " to the next process of the unit (fd store)"
+                        : ": leaving " + session.mountPoint() + " to the keeper for the next daemon (--on-term=handover)"));
                 stop.countDown();
             });
         }
         Signal.handle(new Signal("USR1"), s -> {
             LOG.log(System.Logger.Level.INFO, "SIGUSR1: handing " + session.mountPoint() + " over to the next daemon");
             handover[0] = true;
+            lifecycle.enter(ServingState.Phase.HANDING_OVER);
             stop.countDown();
         });
         if (underSystemd) {
@@ -352,6 +511,7 @@ public final class Main implements Callable<Integer> {
             stop.countDown();
         });
         stop.await();
+        lifecycle.enter(handover[0] || workerFailed[0] ? ServingState.Phase.HANDING_OVER : ServingState.Phase.STOPPED);
         if (workerFailed[0]) {
             // like a handover with no successor yet: finish what the other workers hold, keep the mount;
             // with nobody to keep it, a clean unmount beats leaving a dead one
@@ -367,6 +527,8 @@ public final class Main implements Callable<Integer> {
             return 0;
         }
         session.close();
+        // the mount is gone: pods must no longer be scheduled here for its files
+        if (label != null) label.remove(java.time.Duration.ofSeconds(5));
         if (keeper != null) {
             try {
                 keeper.drop(session.mountPoint());

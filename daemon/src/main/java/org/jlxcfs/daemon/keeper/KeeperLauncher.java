@@ -12,6 +12,29 @@ public final class KeeperLauncher {
 
     private KeeperLauncher() {}
 
+    /**
+     * A keeper run by something else (its own container or pod): waits up to {@code wait} for it
+     * to answer, and starts none, so that a daemon in a pod never leaves a keeper of its own behind
+     * in its container, where the kubelet would kill it with the pod.
+     */
+    public static KeeperClient awaitRunning(Path socket, java.time.Duration wait) throws IOException, InterruptedException {
+        KeeperClient client = new KeeperClient(socket);
+        long deadline = System.nanoTime() + wait.toNanos();
+        boolean logged = false;
+        while (!client.available()) {
+            if (System.nanoTime() - deadline >= 0) {
+                throw new IOException("no keeper answered on " + socket + " within " + wait.toSeconds() + " s (--keeper-wait); "
+                        + "start one there (jlxcfs keeper --socket " + socket + ")");
+            }
+            if (!logged) {
+                LOG.log(System.Logger.Level.INFO, "waiting up to " + wait.toSeconds() + " s for a keeper on " + socket);
+                logged = true;
+            }
+            Thread.sleep(100);
+        }
+        return client;
+    }
+
     public static KeeperClient ensureRunning(Path socket) throws IOException, InterruptedException {
         KeeperClient client = new KeeperClient(socket);
         if (client.available()) return client;
