@@ -1,0 +1,181 @@
+package org.jlxcfs.daemon;
+
+import org.jlxcfs.fuse.MountTable;
+import org.jlxcfs.fuse.testing.Run;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A Kubernetes node played by podman: the keeper and the daemon as separate privileged
+ * containers in the host's pid and cgroup namespaces, as their DaemonSets run them. They share a
+ * socket directory (the manifests' hostPath {@code /run/jlxcfs}) and the node's {@code /var/lib}
+ * (an {@link RsharedDirectory}) at {@code /host/var/lib} with {@code :rshared}; the daemon mounts
+ * at {@code /host/var/lib/jlxcfs}, so the host sees the mount at {@code <varLib>/jlxcfs}, never a
+ * hostPath of the mount point itself. Removes every container it started on close, and detaches
+ * the mount they leave (dead by then), nothing else.
+ */
+final class SimulatedNode implements AutoCloseable {
+    static final Duration T = Duration.ofSeconds(120);
+    static final String MOUNT_IN_CONTAINER = "/host/var/lib/jlxcfs";
+    static final String SOCKET = "/run/jlxcfs/keeper.sock";
+
+    /** A daemon container and the port of its health server (host network: every daemon has a port of its own). */
+    record Daemon(String container, int healthPort, String image) {}
+
+    final Path mountPoint;
+    private final Map<String, String> env;
+    private final Path varLib;
+    private final Path runDir;
+    private final String prefix = "jlxcfs-node-" + UUID.randomUUID().toString().substring(0, 8);
+    private final List<String> keepers = new ArrayList<>();
+    private final List<String> daemons = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** A node whose /var/lib is {@code varLib} and /run/jlxcfs {@code runDir} (created 0700, as the keeper wants it). */
+    SimulatedNode(Map<String, String> env, Path varLib, Path runDir) throws IOException {
+        this.env = env;
+        this.varLib = varLib;
+        this.runDir = Files.createDirectories(runDir);
+        Files.setPosixFilePermissions(runDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        this.mountPoint = varLib.resolve("jlxcfs");
+    }
+
+    /** The keeper DaemonSet's container: {@code jlxcfs keeper --no-restart --give-up-after 60}. */
+    String startKeeper(String image) {
+        String name = prefix + "-keeper-" + keepers.size();
+        keepers.add(name);
+        podman("run", "-d", "--name", name, "--privileged", "--pid=host", "--cgroupns=host", "--network", "none",
+                "-v", runDir + ":/run/jlxcfs", image,
+                "keeper", "--socket", SOCKET, "--no-restart", "--give-up-after", "60").requireSuccess();
+        return name;
+    }
+
+    /**
+     * The daemon DaemonSet's container, as the manifest runs it except for the nsenter into
+     * /proc/1's cgroup namespace (--cgroupns=host gives it that namespace; and pid 1 of this test
+     * machine, a sandbox's init, refuses ptrace-mode access even to the host's root).
+     */
+    Daemon startDaemon(String image) throws IOException {
+        String name = prefix + "-daemon-" + daemons.size();
+        daemons.add(name);
+        int port = freePort();
+        podman("run", "-d", "--name", name, "--privileged", "--pid=host", "--cgroupns=host", "--network", "host",
+                "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "-v", runDir + ":/run/jlxcfs", "-v", varLib + ":/host/var/lib:rshared",
+                image, "--replace", "--on-term=handover", "--keeper-socket", SOCKET, "--keeper-wait=60",
+                "--health-port", String.valueOf(port), MOUNT_IN_CONTAINER).requireSuccess();
+        return new Daemon(name, port, image);
+    }
+
+    /**
+     * Waits until the daemon serves: its /readyz answers 200. Until the daemon has a health
+     * server (nothing ever listens on the port), its log line saying it serves counts instead;
+     * the answer says which it was. Fails with its log when its container stops or {@code timeout} passes.
+     */
+    String awaitReady(Daemon d, Duration timeout) throws Exception {
+        URI readyz = URI.create("http://127.0.0.1:" + d.healthPort() + "/readyz");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean everAnswered = false;
+        while (true) {
+            try {
+                int status = http.send(HttpRequest.newBuilder(readyz).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode();
+                everAnswered = true;
+                if (status == 200) return "/readyz";
+            } catch (IOException notListening) {
+                if (!everAnswered && servingPerLog(d.container())) return "log";
+            }
+            if (!running(d.container())) throw new AssertionError(d.container() + " stopped before " + readyz + " said ready:\n" + logs(d.container()));
+            if (System.nanoTime() > deadline) throw new AssertionError(readyz + " not 200 within " + timeout + ":\n" + logs(d.container()));
+            Thread.sleep(50);
+        }
+    }
+
+    private boolean servingPerLog(String container) {
+        String log = logs(container);
+        return log.contains("took over " + MOUNT_IN_CONTAINER) || log.contains("mounted jlxcfs at " + MOUNT_IN_CONTAINER);
+    }
+
+    /** {@code podman stop}: SIGTERM (hand over, with --on-term=handover), SIGKILL after {@code seconds}; the exit code. */
+    int stop(String container, int seconds) {
+        podman("stop", "-t", String.valueOf(seconds), container).requireSuccess();
+        return exitCode(container);
+    }
+
+    /** SIGKILL, as an OOM kill or a node-pressure eviction past its grace period ends it; the exit code. */
+    int kill(String container) throws Exception {
+        podman("kill", "-s", "KILL", container).requireSuccess();
+        return awaitExit(container, Duration.ofSeconds(60));
+    }
+
+    /** Waits for the container to stop by itself; its exit code. */
+    int awaitExit(String container, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (running(container)) {
+            if (System.nanoTime() > deadline) throw new AssertionError(container + " still runs after " + timeout + ":\n" + logs(container));
+            Thread.sleep(50);
+        }
+        return exitCode(container);
+    }
+
+    /** {@code podman rm -f -t 0}: the container is gone at once, whatever it was doing. */
+    void remove(String container) {
+        podman("rm", "-f", "-t", "0", container).requireSuccess();
+    }
+
+    boolean running(String container) {
+        return podman("inspect", "--format", "{{.State.Running}}", container).out().strip().equals("true");
+    }
+
+    int exitCode(String container) {
+        return Integer.parseInt(podman("inspect", "--format", "{{.State.ExitCode}}", container).requireSuccess().out().strip());
+    }
+
+    String logs(String container) {
+        Run.Result r = podman("logs", container);
+        return r.out() + r.err();
+    }
+
+    /** The host's view of the mount (its id changes only when something mounts afresh). */
+    MountTable.Mount mount() throws IOException {
+        return MountTable.at(mountPoint).orElseThrow(() -> new AssertionError("nothing is mounted at " + mountPoint));
+    }
+
+    Run.Result podman(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("podman"));
+        cmd.addAll(List.of(args));
+        return Run.cmd(T, env, cmd.toArray(String[]::new));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        // daemons first (SIGTERM hands over: nothing unmounts), then the keepers: the connection ends
+        for (String d : daemons) Run.cmd(T, env, "podman", "rm", "-f", "-t", "10", "--ignore", d);
+        for (String k : keepers) Run.cmd(T, env, "podman", "rm", "-f", "-t", "10", "--ignore", k);
+        http.close();
+        try {
+            for (int i = 0; i < 10 && MountTable.at(mountPoint).isPresent(); i++) {
+                Run.cmd(Duration.ofSeconds(10), "umount", "-l", mountPoint.toString());
+            }
+        } catch (IOException e) {
+            System.err.println("could not read the mount table to unmount " + mountPoint + ": " + e);
+        }
+    }
+}
