@@ -147,7 +147,7 @@ class NodeSimulationIT {
             }
             PodReader.Counts replaced = reader.snapshot(WRITE, "after the replacements");
             phases.add(check(replaced.since(before, REPLACEMENTS + " daemon replacements"), replaced, true));
-            assertThat(node.mount().id()).as("the same mount throughout: never remounted").isEqualTo(mount.id());
+            assertThat(node.mount()).as("the same mount throughout: never remounted").isEqualTo(mount);
 
             // keeper and daemon both gone: the connection is lost, reads must fail now
             node.remove(daemon.container());
@@ -165,7 +165,11 @@ class NodeSimulationIT {
             keeper = node.startKeeper(image);
             daemon = node.startDaemon(image);
             readiness = node.awaitReady(daemon, Duration.ofSeconds(120));
-            assertThat(node.mount().id()).as("a fresh mount").isNotEqualTo(mount.id());
+            // a fresh connection (mount ids are reused; the pod's dead binds keep the old device's number taken)
+            assertThat(node.logs(daemon.container())).contains("detached a dead fuse.jlxcfs mount", "mounted jlxcfs at");
+            assertThat(node.mount().device()).as("a fresh mount").isNotEqualTo(mount.device());
+            // what the host (a kubelet starting new pods) sees at the mount point is the live mount, not a dead one on top
+            assertThat(Files.readString(node.mountPoint.resolve("proc/meminfo"))).startsWith("MemTotal:");
             PodReader.Counts repairedAt = awaitNoFailures(reader, node, daemon);
             Thread.sleep(3000);
             PodReader.Counts after = reader.snapshot(WRITE, "after the repair");
