@@ -255,6 +255,11 @@ class NodeSimulationIT {
             table.append('\n');
         }
         System.out.print(table);
+        StringBuilder line = new StringBuilder("NODE-SIMULATION summary:");
+        RESULTS.forEach((n, ps) -> ps.stream().filter(p -> p.name().startsWith(REPLACEMENTS + " "))
+                .forEach(p -> line.append(String.format(" %s, %d restarts: %d reads, %d failed, %d wrong;",
+                        n, REPLACEMENTS, p.reads(), p.failures(), p.wrong()))));
+        System.out.println(line);
     }
 
     /** Repair phases line up in the table whatever repaired them. */

@@ -85,8 +85,8 @@ final class PodReader {
     record Phase(String name, long reads, long failures, long wrong, Map<String, Long> errors, double longest) {
         @Override
         public String toString() {
-            return String.format("%s: reads=%d failed=%d%s wrong=%d", name, reads, failures,
-                    errors.isEmpty() ? "" : " " + errors, wrong);
+            return String.format("%s: reads=%d failed=%d%s wrong=%d (longest single read so far %.2f s)", name, reads,
+                    failures, errors.isEmpty() ? "" : " " + errors, wrong, longest);
         }
     }
 

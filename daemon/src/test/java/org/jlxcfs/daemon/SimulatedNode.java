@@ -63,19 +63,39 @@ final class SimulatedNode implements AutoCloseable {
     }
 
     /**
-     * The daemon DaemonSet's container, as the manifest runs it except for the nsenter into
-     * /proc/1's cgroup namespace (--cgroupns=host gives it that namespace; and pid 1 of this test
-     * machine, a sandbox's init, refuses ptrace-mode access even to the host's root).
+     * The daemon DaemonSet's container, as the manifest runs it: {@code nsenter
+     * --cgroup=/proc/1/ns/cgroup -- jlxcfs ...}. Where this machine's pid 1 cannot be entered (a
+     * sandbox's init that refuses ptrace-mode access even to the host's root, as on some CI VMs)
+     * jlxcfs runs directly: --cgroupns=host gives it the host's cgroup namespace all the same.
      */
     Daemon startDaemon(String image) throws IOException {
         String name = prefix + "-daemon-" + daemons.size();
         daemons.add(name);
         int port = freePort();
-        podman("run", "-d", "--name", name, "--privileged", "--pid=host", "--cgroupns=host", "--network", "host",
-                "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "-v", runDir + ":/run/jlxcfs", "-v", varLib + ":/host/var/lib:rshared",
-                image, "--replace", "--on-term=handover", "--keeper-socket", SOCKET, "--keeper-wait=60",
-                "--health-port", String.valueOf(port), MOUNT_IN_CONTAINER).requireSuccess();
+        List<String> cmd = new ArrayList<>(List.of("run", "-d", "--name", name, "--privileged", "--pid=host", "--cgroupns=host",
+                "--network", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "-v", runDir + ":/run/jlxcfs",
+                "-v", varLib + ":/host/var/lib:rshared"));
+        if (INIT_CGROUP_NAMESPACE_READABLE) {
+            cmd.addAll(List.of("--entrypoint", "nsenter", image, "--cgroup=/proc/1/ns/cgroup", "--", "jlxcfs"));
+        } else {
+            cmd.add(image);
+        }
+        cmd.addAll(List.of("--replace", "--on-term=handover", "--keeper-socket", SOCKET, "--keeper-wait=60",
+                "--health-port", String.valueOf(port), MOUNT_IN_CONTAINER));
+        podman(cmd.toArray(String[]::new)).requireSuccess();
         return new Daemon(name, port, image);
+    }
+
+    /** Whether this machine lets its root open /proc/1/ns/cgroup (the manifest's nsenter needs it). */
+    static final boolean INIT_CGROUP_NAMESPACE_READABLE = initCgroupNamespaceReadable();
+
+    private static boolean initCgroupNamespaceReadable() {
+        try {
+            Files.readSymbolicLink(Path.of("/proc/1/ns/cgroup"));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /**
