@@ -24,7 +24,7 @@ final class PodReader {
      * argv: COUNTERS_FILE MEMTOTAL_KB ONLINE CPUS. A failure is any exception (its errno name when
      * it has one); a wrong value is a read that succeeded with another machine's numbers: MemTotal
      * not the limit, online CPUs, processors of cpuinfo or cpuN lines of stat not the CPU limit,
-     * an uptime that is no number.
+     * an uptime longer than the reader has run (plus a minute), as the host's is.
      */
     static final String SCRIPT = """
             import errno, json, os, sys, time
@@ -38,8 +38,8 @@ final class PodReader {
                     return sum(1 for l in data.split('\\n') if l.startswith('processor')) == cpus
                 if path == '/proc/stat':
                     return sum(1 for l in data.split('\\n') if l[:3] == 'cpu' and l[3:4].isdigit()) == cpus
-                if path == '/proc/uptime':
-                    return float(data.split()[0]) >= 0
+                if path == '/proc/uptime':  # the pod's: it started just before this reader, unlike the host
+                    return 0 <= float(data.split()[0]) <= time.time() - c['started'] + 60
                 return data.strip() == online
             c = {'pid': os.getpid(), 'started': time.time(), 'reads': 0, 'failures': 0, 'wrong': 0, 'errors': {},
                  'first_wrong': '', 'last_error': '', 'longest': 0.0, 'seq': 0}
