@@ -18,8 +18,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A Kubernetes node played by podman: the keeper and the daemon as separate privileged
- * containers in the host's pid and cgroup namespaces, as their DaemonSets run them. They share a
+ * A Kubernetes node played by podman: the keeper and the daemon as separate containers in the
+ * host's pid namespace, with the security contexts of their DaemonSets (the daemon privileged,
+ * in the host's cgroup namespace; the keeper with CAP_SYS_PTRACE only). They share a
  * socket directory (the manifests' hostPath {@code /run/jlxcfs}) and the node's {@code /var/lib}
  * (an {@link RsharedDirectory}) at {@code /host/var/lib} with {@code :rshared}; the daemon mounts
  * at {@code /host/var/lib/jlxcfs}, so the host sees the mount at {@code <varLib>/jlxcfs}, never a
@@ -52,13 +53,19 @@ final class SimulatedNode implements AutoCloseable {
         this.mountPoint = varLib.resolve("jlxcfs");
     }
 
-    /** The keeper DaemonSet's container: {@code jlxcfs keeper --no-restart --give-up-after 60}. */
+    /**
+     * The keeper DaemonSet's container: {@code jlxcfs keeper --no-restart --give-up-after 60},
+     * with the manifest's security context (root, every capability dropped but CAP_SYS_PTRACE for
+     * the check of the daemon's /proc/PID/cwd, no privilege escalation, a read-only root, the
+     * runtime's default seccomp profile), in the host's pid namespace.
+     */
     String startKeeper(String image) {
         String name = prefix + "-keeper-" + keepers.size();
         keepers.add(name);
-        podman("run", "-d", "--name", name, "--privileged", "--pid=host", "--cgroupns=host", "--network", "none",
+        podman("run", "-d", "--name", name, "--pid=host", "--network", "none", "--user", "0",
+                "--cap-drop", "ALL", "--cap-add", "SYS_PTRACE", "--security-opt", "no-new-privileges", "--read-only",
                 "-v", runDir + ":/run/jlxcfs", image,
-                "keeper", "--socket", SOCKET, "--no-restart", "--give-up-after", "60").requireSuccess();
+                "keeper", "--socket=" + SOCKET, "--no-restart", "--give-up-after=60").requireSuccess();
         return name;
     }
 
@@ -80,8 +87,8 @@ final class SimulatedNode implements AutoCloseable {
         } else {
             cmd.add(image);
         }
-        cmd.addAll(List.of("--replace", "--on-term=handover", "--keeper-socket", SOCKET, "--keeper-wait=60",
-                "--health-port", String.valueOf(port), MOUNT_IN_CONTAINER));
+        cmd.addAll(List.of("--replace", "--on-term=handover", "--keeper-socket=" + SOCKET, "--keeper-wait=120",
+                "--health-port=" + port, MOUNT_IN_CONTAINER));
         podman(cmd.toArray(String[]::new)).requireSuccess();
         return new Daemon(name, port, image);
     }
