@@ -3,7 +3,11 @@ package org.jlxcfs.daemon;
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
 import org.jlxcfs.daemon.keeper.ProcessIdentity;
+import org.jlxcfs.daemon.health.HealthServer;
+import org.jlxcfs.daemon.health.ServingState;
 import org.jlxcfs.daemon.node.KubernetesOptions;
+import org.jlxcfs.daemon.node.NodeLabel;
+import org.jlxcfs.daemon.remount.LxcfsMounts;
 import org.jlxcfs.daemon.remount.RemountAgent;
 import org.jlxcfs.fuse.Errno;
 import org.jlxcfs.fuse.FuseConfig;
@@ -158,6 +162,25 @@ public final class Main implements Callable<Integer> {
         Integer refused = checkArguments();
         if (refused != null) return refused;
         Logging.configure(debug ? Level.FINE : Level.INFO);
+        HealthServer health = null;
+        if (kubernetes.healthPort != null) {
+            // up before the slow part of the start, so a liveness probe passes while readiness waits
+            try {
+                health = HealthServer.start(kubernetes.healthSocketAddress(), lifecycle, versionNumber());
+            } catch (IOException e) {
+                System.err.println("jlxcfs: " + e.getMessage());
+                return 1;
+            }
+        }
+        try {
+            return mountAndServe();
+        } finally {
+            lifecycle.enter(ServingState.Phase.STOPPED);
+            if (health != null) health.close();
+        }
+    }
+
+    private Integer mountAndServe() throws Exception {
         if (!Files.exists(Path.of("/dev/fuse"))) {
             System.err.println("jlxcfs: /dev/fuse is missing: load the fuse module (modprobe fuse) or, in a container, "
                     + "pass the device (--device /dev/fuse)");
@@ -172,6 +195,7 @@ public final class Main implements Callable<Integer> {
         }
         LOG.log(System.Logger.Level.INFO, new Version().getVersion()[0] + ", pid " + ProcessHandle.current().pid()
                 + "; cgroups: " + layout);
+        warnOnOwnCgroupNamespace();
         try (FileSet files = FileSet.create(view.host(), view.options())) {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options());
@@ -198,9 +222,11 @@ public final class Main implements Callable<Integer> {
                 session = systemd.isPresent() ? takeOverFromSystemd(tree, config, handOff) : takeOver(keeper, tree, config, handOff);
                 boolean fresh = session == null;
                 if (fresh) {
+                    prepareLxcfsMigration();
                     session = FuseSession.mount(mountPoint, tree, config, replace, handOff);
                     if (!restarts.noRemount) RemountAgent.remember(history(), session.device());
                 }
+                lifecycle.enter(ServingState.Phase.SERVING);
                 askPredecessorToHandOver();
                 if (fresh) repairContainers();
             } catch (MountPointException e) {
@@ -211,8 +237,55 @@ public final class Main implements Callable<Integer> {
                         + (e.getMessage().contains("EPERM") ? " (mounting needs root or CAP_SYS_ADMIN)" : ""));
                 return 1;
             }
-            return serve(session, keeper, systemd);
+            NodeLabel label = null;
+            if (kubernetes.nodeLabel) {
+                label = NodeLabel.of(kubernetes.apiServer(System.getenv()), NodeLabel.serviceAccountDir(),
+                        kubernetes.nodeName(System.getenv()));
+                label.apply();
+            }
+            try {
+                return serve(session, keeper, systemd, label);
+            } finally {
+                if (label != null) label.close();
+            }
         }
+    }
+
+    /** What the probes and metrics report; moved on by the lifecycle below. */
+    private final ServingState lifecycle = new ServingState();
+
+    private static String versionNumber() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "development" : v;
+    }
+
+    /**
+     * In a container, the daemon must see the host's cgroup tree as the host does: a private
+     * cgroup namespace shows it cgroup paths relative to its own, and every reader is then matched
+     * to the wrong cgroup. Hence the manifests' {@code nsenter --cgroup=/proc/1/ns/cgroup}.
+     */
+    private void warnOnOwnCgroupNamespace() {
+        try {
+            Path own = Files.readSymbolicLink(view.procRoot.resolve("self/ns/cgroup"));
+            Path init = Files.readSymbolicLink(view.procRoot.resolve("1/ns/cgroup"));
+            if (!own.equals(init)) {
+                LOG.log(System.Logger.Level.WARNING, "this process's cgroup namespace (" + own + ") is not that of pid 1 ("
+                        + init + "): containers' cgroups will be resolved wrongly; in a container run "
+                        + "'nsenter --cgroup=/proc/1/ns/cgroup -- jlxcfs ...' with the host's pid namespace");
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // pid 1's namespace is not ours to read (no privilege, or another pid namespace): nothing to compare
+        }
+    }
+
+    /**
+     * Before a fresh mount: remembers which LXCFS devices the {@code --remount-lxcfs} mount points
+     * hold (a stopped LXCFS leaves nothing there to ask later), and with {@code --replace} detaches
+     * a dead LXCFS mount from our own mount point (the lxcfs-compat layout mounts at LXCFS's path).
+     */
+    private void prepareLxcfsMigration() throws IOException {
+        for (Path p : restarts.remountLxcfs) LxcfsMounts.record(stateDir(), p);
+        if (replace) LxcfsMounts.detachIfDead(mountPoint);
     }
 
     /**
@@ -246,7 +319,9 @@ public final class Main implements Callable<Integer> {
                     + "daemon the keeper recorded (" + h.daemon() + "): recovering from its crash");
         }
         try {
-            return FuseSession.adopt(mountPoint, tree, config, master, h.state(), predecessor.isEmpty(), handOff);
+            FuseSession adopted = FuseSession.adopt(mountPoint, tree, config, master, h.state(), predecessor.isEmpty(), handOff);
+            lifecycle.tookOver(predecessor.isPresent() ? ServingState.Takeover.GRACEFUL : ServingState.Takeover.RECOVERY);
+            return adopted;
         } catch (IOException | RuntimeException e) {
             predecessor.ifPresent(ProcessIdentity.Pidfd::close);
             predecessor = Optional.empty();
@@ -262,8 +337,7 @@ public final class Main implements Callable<Integer> {
         if (restarts.noRemount) return;
         Thread.ofPlatform().daemon().name("remount-agent").start(() -> {
             try {
-                // only binds of our own earlier mounts here: LXCFS's are moved over by `jlxcfs remount`
-                var agent = new RemountAgent(view.procRoot, mountPoint, RemountAgent.readHistory(history()), Set.of());
+                var agent = new RemountAgent(view.procRoot, mountPoint, RemountAgent.readHistory(history()), lxcfsDevices());
                 var repairs = agent.find();
                 if (repairs.isEmpty()) return;
                 LOG.log(System.Logger.Level.INFO, "re-binding " + repairs.size() + " stale files in containers");
@@ -277,7 +351,28 @@ public final class Main implements Callable<Integer> {
     }
 
     private Path history() {
-        return RemountAgent.historyFile(restarts.keeperSocket.toAbsolutePath().getParent(), mountPoint);
+        return RemountAgent.historyFile(stateDir(), mountPoint);
+    }
+
+    /** Where the keeper's socket is: the state that outlives a daemon (devices of earlier mounts) is kept there too. */
+    private Path stateDir() {
+        return restarts.keeperSocket.toAbsolutePath().getParent();
+    }
+
+    /**
+     * The LXCFS devices whose dead binds the agent moves over to jlxcfs: none without
+     * {@code --remount-lxcfs}; those recorded for its mount points; and when none was ever seen
+     * there (LXCFS stopped before jlxcfs first ran), every dead LXCFS bind, as {@code jlxcfs remount} does.
+     */
+    private Set<String> lxcfsDevices() throws IOException {
+        if (restarts.remountLxcfs.isEmpty()) return Set.of();
+        Set<String> known = LxcfsMounts.devices(stateDir(), restarts.remountLxcfs);
+        if (known.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "no LXCFS mount was ever seen at " + restarts.remountLxcfs
+                    + ": moving every dead LXCFS bind over to jlxcfs");
+            return null;
+        }
+        return known;
     }
 
     /**
@@ -315,7 +410,9 @@ public final class Main implements Callable<Integer> {
             return null;
         }
         for (int i = 1; i < master.size(); i++) Libc.close(master.get(i));
-        return FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true, handOff);
+        FuseSession adopted = FuseSession.adopt(mountPoint, tree, config, master.getFirst(), init, true, handOff);
+        lifecycle.tookOver(ServingState.Takeover.SYSTEMD);
+        return adopted;
     }
 
     /** A connection handed to us is worth serving only if a jlxcfs mount is still at the mount point. */
@@ -361,7 +458,8 @@ public final class Main implements Callable<Integer> {
      * {@code --on-term=handover} (a pod, where the kubelet's SIGTERM means "a new pod comes") it
      * leaves the connection to the keeper the same way.
      */
-    private int serve(FuseSession session, KeeperClient keeper, Optional<Systemd> systemd) throws InterruptedException {
+    private int serve(FuseSession session, KeeperClient keeper, Optional<Systemd> systemd, NodeLabel label)
+            throws InterruptedException {
         boolean underSystemd = systemd.isPresent();
         boolean termHandsOver = underSystemd || (keeper != null && restarts.onTerm == OnTerm.handover);
         CountDownLatch stop = new CountDownLatch(1);
@@ -369,6 +467,7 @@ public final class Main implements Callable<Integer> {
         for (String sig : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(sig), s -> {
                 handover[0] = termHandsOver && s.getName().equals("TERM");
+                lifecycle.enter(handover[0] ? ServingState.Phase.HANDING_OVER : ServingState.Phase.STOPPED);
                 LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + (!handover[0] ? ": unmounting " + session.mountPoint()
                         : underSystemd ? ": leaving " + session.mountPoint() + " to the next process of the unit (fd store)"
                         : ": leaving " + session.mountPoint() + " to the keeper for the next daemon (--on-term=handover)"));
@@ -378,6 +477,7 @@ public final class Main implements Callable<Integer> {
         Signal.handle(new Signal("USR1"), s -> {
             LOG.log(System.Logger.Level.INFO, "SIGUSR1: handing " + session.mountPoint() + " over to the next daemon");
             handover[0] = true;
+            lifecycle.enter(ServingState.Phase.HANDING_OVER);
             stop.countDown();
         });
         if (underSystemd) {
@@ -412,6 +512,7 @@ public final class Main implements Callable<Integer> {
             stop.countDown();
         });
         stop.await();
+        lifecycle.enter(handover[0] || workerFailed[0] ? ServingState.Phase.HANDING_OVER : ServingState.Phase.STOPPED);
         if (workerFailed[0]) {
             // like a handover with no successor yet: finish what the other workers hold, keep the mount;
             // with nobody to keep it, a clean unmount beats leaving a dead one
@@ -427,6 +528,8 @@ public final class Main implements Callable<Integer> {
             return 0;
         }
         session.close();
+        // the mount is gone: pods must no longer be scheduled here for its files
+        if (label != null) label.remove(java.time.Duration.ofSeconds(5));
         if (keeper != null) {
             try {
                 keeper.drop(session.mountPoint());
