@@ -90,7 +90,7 @@ class NodeSimulationIT {
 
             String keeper = node.startKeeper(image);
             SimulatedNode.Daemon daemon = node.startDaemon(image);
-            String readiness = node.awaitReady(daemon, Duration.ofSeconds(120));
+            node.awaitReady(daemon, Duration.ofSeconds(120));
             MountTable.Mount mount = node.mount();
             assertThat(mount.fsType()).isEqualTo("fuse.jlxcfs");
 
@@ -117,17 +117,17 @@ class NodeSimulationIT {
                     case ROLLING -> {
                         oldExit = node.stop(daemon.container(), 30);
                         next = node.startDaemon(nextImage);
-                        readiness = node.awaitReady(next, Duration.ofSeconds(120));
+                        node.awaitReady(next, Duration.ofSeconds(120));
                     }
                     case SURGE -> {
                         next = node.startDaemon(nextImage);
-                        readiness = node.awaitReady(next, Duration.ofSeconds(120));
+                        node.awaitReady(next, Duration.ofSeconds(120));
                         oldExit = node.awaitExit(daemon.container(), Duration.ofSeconds(60));
                     }
                     default -> {
                         oldExit = node.kill(daemon.container());
                         next = node.startDaemon(nextImage);
-                        readiness = node.awaitReady(next, Duration.ofSeconds(120));
+                        node.awaitReady(next, Duration.ofSeconds(120));
                     }
                 }
                 double seconds = (System.nanoTime() - t) / 1e9;
@@ -137,15 +137,22 @@ class NodeSimulationIT {
                 if (kind != Replacement.SIGKILL) assertThat(oldLog).as(daemon.container()).doesNotContain("unmounted");
                 assertThat(node.logs(next.container())).as(next.container()).contains("jlxcfs " + nextVersion + ", pid")
                         .contains("took over " + SimulatedNode.MOUNT_IN_CONTAINER);
+                String takeovers = takeovers(node.get(next, "/metrics").body());
+                assertThat(takeovers).as(kind + ": the new daemon's takeovers in /metrics")
+                        .isEqualTo(kind == Replacement.SURGE ? "graceful=1 recovery=0" : "graceful=0 recovery=1");
                 daemon = next;
                 PodReader.Counts windowEnd = reader.snapshot(WRITE, "after replacement " + (i + 1) + " (" + kind + ")");
                 PodReader.Phase window = windowEnd.since(windowStart, "replacement " + (i + 1));
-                System.out.printf("NODE-SIMULATION jlxcfs replacement %d: %s to %s, serving again after %.1f s (%s); %s%n",
-                        i + 1, kind, nextVersion, seconds, readiness, window);
+                System.out.printf("NODE-SIMULATION jlxcfs replacement %d: %s to %s, ready (/readyz) after %.1f s; %s%n",
+                        i + 1, kind, nextVersion, seconds, window);
                 assertThat(window.reads()).as("the reader made progress in " + window).isPositive();
                 check(window, windowEnd, true);
             }
             PodReader.Counts replaced = reader.snapshot(WRITE, "after the replacements");
+            String metrics = node.get(daemon, "/metrics").body();
+            assertThat(metrics).as("/metrics of the last daemon").contains("jlxcfs_serving 1", "jlxcfs_takeovers_total{kind=",
+                    "jlxcfs_build_info{version=\"" + version + "\"} 1");
+            assertThat(node.get(daemon, "/healthz").statusCode()).isEqualTo(200);
             phases.add(check(replaced.since(before, REPLACEMENTS + " daemon replacements"), replaced, true));
             assertThat(node.mount()).as("the same mount throughout: never remounted").isEqualTo(mount);
 
@@ -164,7 +171,7 @@ class NodeSimulationIT {
             // a fresh keeper and daemon (a node reboot, or both pods deleted): the remount agent repairs the pod
             keeper = node.startKeeper(image);
             daemon = node.startDaemon(image);
-            readiness = node.awaitReady(daemon, Duration.ofSeconds(120));
+            node.awaitReady(daemon, Duration.ofSeconds(120));
             // a fresh connection (mount ids are reused; the pod's dead binds keep the old device's number taken)
             assertThat(node.logs(daemon.container())).contains("detached a dead fuse.jlxcfs mount", "mounted jlxcfs at");
             assertThat(node.mount().device()).as("a fresh mount").isNotEqualTo(mount.device());
@@ -302,6 +309,18 @@ class NodeSimulationIT {
             }
             previous = now;
         }
+    }
+
+    /** The graceful and recovery counts of jlxcfs_takeovers_total in a /metrics text. */
+    private static String takeovers(String metrics) {
+        StringBuilder out = new StringBuilder();
+        for (String kind : List.of("graceful", "recovery")) {
+            String prefix = "jlxcfs_takeovers_total{kind=\"" + kind + "\"} ";
+            String value = metrics.lines().filter(l -> l.startsWith(prefix)).map(l -> l.substring(prefix.length()).strip())
+                    .findFirst().orElse("missing");
+            out.append(out.isEmpty() ? "" : " ").append(kind).append('=').append(value.replaceAll("\\.0$", ""));
+        }
+        return out.toString();
     }
 
     /** The container's id and start time: a restarted container would change them. */

@@ -106,22 +106,17 @@ final class SimulatedNode implements AutoCloseable {
     }
 
     /**
-     * Waits until the daemon serves: its /readyz answers 200. Until the daemon has a health
-     * server (nothing ever listens on the port), its log line saying it serves counts instead;
-     * the answer says which it was. Fails with its log when its container stops or {@code timeout} passes.
+     * Waits until the daemon's /readyz answers 200 (it serves the mount), as the DaemonSet's
+     * readiness probe does; fails with its log when its container stops or {@code timeout} passes.
      */
-    String awaitReady(Daemon d, Duration timeout) throws Exception {
+    void awaitReady(Daemon d, Duration timeout) throws Exception {
         URI readyz = URI.create("http://127.0.0.1:" + d.healthPort() + "/readyz");
         long deadline = System.nanoTime() + timeout.toNanos();
-        boolean everAnswered = false;
         while (true) {
             try {
-                int status = http.send(HttpRequest.newBuilder(readyz).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode();
-                everAnswered = true;
-                if (status == 200) return "/readyz";
+                if (get(d, "/readyz").statusCode() == 200) return;
             } catch (IOException notListening) {
-                if (!everAnswered && servingPerLog(d.container())) return "log";
+                // the JVM is still starting
             }
             if (!running(d.container())) throw new AssertionError(d.container() + " stopped before " + readyz + " said ready:\n" + logs(d.container()));
             if (System.nanoTime() > deadline) throw new AssertionError(readyz + " not 200 within " + timeout + ":\n" + logs(d.container()));
@@ -129,9 +124,10 @@ final class SimulatedNode implements AutoCloseable {
         }
     }
 
-    private boolean servingPerLog(String container) {
-        String log = logs(container);
-        return log.contains("took over " + MOUNT_IN_CONTAINER) || log.contains("mounted jlxcfs at " + MOUNT_IN_CONTAINER);
+    /** GET of {@code path} on the daemon's health port. */
+    HttpResponse<String> get(Daemon d, String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + d.healthPort() + path))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** {@code podman stop}: SIGTERM (hand over, with --on-term=handover), SIGKILL after {@code seconds}; the exit code. */
