@@ -131,6 +131,12 @@ class NodeSimulationIT {
                     }
                 }
                 double seconds = (System.nanoTime() - t) / 1e9;
+                PodReader.Counts windowEnd = reader.snapshot(WRITE, "after replacement " + (i + 1) + " (" + kind + ")");
+                PodReader.Phase window = windowEnd.since(windowStart, "replacement " + (i + 1));
+                System.out.printf("NODE-SIMULATION jlxcfs replacement %d: %s to %s, ready (/readyz) after %.1f s; %s%n",
+                        i + 1, kind, nextVersion, seconds, window);
+                assertThat(window.reads()).as("the reader made progress in " + window).isPositive();
+                check(window, windowEnd, true);
                 String oldLog = node.logs(daemon.container());
                 assertThat(oldExit).as(kind + ": exit code of " + daemon.container() + "\n" + oldLog)
                         .isEqualTo(kind == Replacement.SIGKILL ? 137 : 0);
@@ -141,12 +147,6 @@ class NodeSimulationIT {
                 assertThat(takeovers).as(kind + ": the new daemon's takeovers in /metrics")
                         .isEqualTo(kind == Replacement.SURGE ? "graceful=1 recovery=0" : "graceful=0 recovery=1");
                 daemon = next;
-                PodReader.Counts windowEnd = reader.snapshot(WRITE, "after replacement " + (i + 1) + " (" + kind + ")");
-                PodReader.Phase window = windowEnd.since(windowStart, "replacement " + (i + 1));
-                System.out.printf("NODE-SIMULATION jlxcfs replacement %d: %s to %s, ready (/readyz) after %.1f s; %s%n",
-                        i + 1, kind, nextVersion, seconds, window);
-                assertThat(window.reads()).as("the reader made progress in " + window).isPositive();
-                check(window, windowEnd, true);
             }
             PodReader.Counts replaced = reader.snapshot(WRITE, "after the replacements");
             String metrics = node.get(daemon, "/metrics").body();
