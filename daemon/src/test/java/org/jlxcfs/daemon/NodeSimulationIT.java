@@ -115,7 +115,7 @@ class NodeSimulationIT {
                 int oldExit;
                 switch (kind) {
                     case ROLLING -> {
-                        oldExit = node.stop(daemon.container(), 30);
+                        oldExit = node.stop(daemon.container(), 10); // the DaemonSet's terminationGracePeriodSeconds
                         next = node.startDaemon(nextImage);
                         node.awaitReady(next, Duration.ofSeconds(120));
                     }
