@@ -275,6 +275,14 @@ class NodeManifestsTest {
         assertThat(keeper(overlay).at("/metadata/namespace").asText()).isEqualTo("jlxcfs-system");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"cert-manager", "self-signed", "admission-policy", "lxcfs-compat"})
+    void podSecurityAdmissionLetsTheNodeSideIn(String overlay) {
+        JsonNode namespace = RenderedOverlay.of(overlay).one("Namespace", "jlxcfs-system");
+        assertThat(namespace.at("/metadata/labels/pod-security.kubernetes.io~1enforce").asText())
+                .as("a privileged, hostPID DaemonSet needs the privileged level").isEqualTo("privileged");
+    }
+
     /** Every taint tolerated: a key-less Exists toleration. */
     private static void assertToleratesEverything(JsonNode pod) {
         boolean all = false;
