@@ -78,6 +78,12 @@ public final class WebhookCommand implements Callable<Integer> {
     @Option(names = "--source-dir", paramLabel = "DIR", description = "The jlxcfs mount on the nodes (default: ${DEFAULT-VALUE}).")
     Path sourceDir = Path.of("/var/lib/jlxcfs");
 
+    @Option(names = "--require-node-label",
+            description = "Also give each pod injected at creation the node selector jlxcfs.io/serving=true (the label "
+                    + "the jlxcfs daemon sets on its Node while it serves), so it is scheduled only where its files exist; "
+                    + "a pod's own value for that key is kept.")
+    boolean requireNodeLabel;
+
     @Option(names = "--drain-seconds", paramLabel = "N",
             description = "After SIGTERM, fail /readyz but keep serving for N seconds before stopping (default: ${DEFAULT-VALUE}).")
     int drainSeconds = 5;
@@ -96,7 +102,7 @@ public final class WebhookCommand implements Callable<Integer> {
         String ns = namespace != null ? namespace : defaultNamespace(System.getenv(), SERVICE_ACCOUNT_NAMESPACE);
         InjectionConfig config;
         try {
-            config = new InjectionConfig(InjectionConfig.parseFiles(files), sourceDir, ns);
+            config = new InjectionConfig(InjectionConfig.parseFiles(files), sourceDir, ns, requireNodeLabel);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -130,7 +136,8 @@ public final class WebhookCommand implements Callable<Integer> {
                         + (metricsPort == 0 ? ", no metrics port" : ", /healthz /readyz /metrics on http port " + metricsPort)
                         + "; certificates: " + (selfSigned ? "self-managed (secret " + ns + "/" + secret + ")"
                                 : "from " + tlsCert + " and " + tlsKey + " (reloaded on change)")
-                        + "; namespace " + ns + "; injecting " + config.files().size() + " files from " + sourceDir);
+                        + "; namespace " + ns + "; injecting " + config.files().size() + " files from " + sourceDir
+                        + (requireNodeLabel ? " on nodes labelled jlxcfs.io/serving=true" : ""));
                 stop.await();
                 // endpoints are removed from the Service only after /readyz fails: keep answering meanwhile,
                 // since a review refused during a rollout admits its pod without injection

@@ -88,6 +88,17 @@ class WebhookCommandTest {
         refused(run(withFiles("--ca-bundle-out", dir.resolve("ca.pem").toString())), "--ca-bundle-out");
         refused(run(withFiles("--namespace", "Not_A_Namespace")), "--namespace");
         refused(run(withFiles("--source-dir", "relative/dir")), "--source-dir");
+        refused(run(withFiles("--require-node-label=maybe")), "--require-node-label");
+    }
+
+    @Test
+    void requireNodeLabelIsOffUnlessGiven() {
+        WebhookCommand off = new WebhookCommand();
+        new CommandLine(off).parseArgs("--self-signed");
+        assertThat(off.requireNodeLabel).isFalse();
+        WebhookCommand on = new WebhookCommand();
+        new CommandLine(on).parseArgs("--self-signed", "--require-node-label");
+        assertThat(on.requireNodeLabel).isTrue();
     }
 
     @Test

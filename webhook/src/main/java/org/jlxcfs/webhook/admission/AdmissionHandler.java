@@ -141,6 +141,9 @@ public final class AdmissionHandler {
             return answer(uid, apiVersion, patch, warnings, Outcome.SKIPPED, skip.reason());
         }
         PodInjection.Plan plan = PodInjection.plan(spec, files, warnings);
+        if (config.requireNodeLabel() && plan.mountsOurFiles()) {
+            ServingNodeSelector.require(spec, plan.patch());
+        }
         String status = plan.skipped().isEmpty() ? StatusAnnotation.INJECTED : StatusAnnotation.partial(plan.skipped());
         StatusAnnotation.set(metadata, status, plan.patch());
         warnSkipped(plan.skipped(), warnings);

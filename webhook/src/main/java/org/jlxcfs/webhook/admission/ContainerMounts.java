@@ -78,6 +78,19 @@ final class ContainerMounts {
         return null;
     }
 
+    /** True when {@code container} already mounts one of the targets' files from our source. */
+    boolean mountsAnyOf(PodShape.Container container, List<Target> targets) {
+        for (PodShape.Mount mount : container.mounts()) {
+            String source = sources.get(mount.name());
+            for (Target target : targets) {
+                if (target.file().hostPath().equals(source)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The names of all volumes of the pod and all names its containers' mounts refer to. */
     static List<String> namesInUse(List<PodShape.Volume> volumes, List<PodShape.Container> containers) {
         List<String> names = new ArrayList<>();

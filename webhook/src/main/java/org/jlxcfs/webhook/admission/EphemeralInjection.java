@@ -46,7 +46,7 @@ final class EphemeralInjection {
                 mounts.mount(container, targets, patch, skipped);
             }
         }
-        return new PodInjection.Plan(patch, !patch.isEmpty(), skipped);
+        return new PodInjection.Plan(patch, !patch.isEmpty(), skipped, true);
     }
 
     /** The ephemeral containers the pod had before this update; read leniently: the old pod was admitted already. */

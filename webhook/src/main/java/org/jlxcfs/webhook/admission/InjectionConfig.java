@@ -16,8 +16,10 @@ import java.util.regex.Pattern;
  *                     {@code proc/meminfo}; each is mounted at the same path from the container's root
  * @param sourceDir    the jlxcfs mount point on the nodes ({@code /var/lib/jlxcfs})
  * @param ownNamespace the webhook's own namespace, never injected (its pods could not start without it)
+ * @param requireNodeLabel also give injected pods the node selector {@code jlxcfs.io/serving: "true"} at creation, so
+ *                     they are scheduled only on nodes where jlxcfs serves ({@code --require-node-label})
  */
-public record InjectionConfig(List<String> files, Path sourceDir, String ownNamespace) {
+public record InjectionConfig(List<String> files, Path sourceDir, String ownNamespace, boolean requireNodeLabel) {
     /** The files injected when none are configured: the ones every runtime accepts over its own. */
     public static final List<String> DEFAULT_FILES = List.of(
             "proc/cpuinfo", "proc/meminfo", "proc/stat", "proc/uptime", "proc/loadavg", "proc/diskstats", "proc/swaps",
@@ -34,6 +36,16 @@ public record InjectionConfig(List<String> files, Path sourceDir, String ownName
     private static final List<String> PRESSURE_FILES = List.of("proc/pressure/cpu", "proc/pressure/memory", "proc/pressure/io");
     /** Characters a path segment may hold: enough for /proc and /sys names, nothing a mount spec could misread. */
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._+@-]+");
+
+    /** Without the node selector ({@code --require-node-label} off, the default). */
+    public InjectionConfig(List<String> files, Path sourceDir, String ownNamespace) {
+        this(files, sourceDir, ownNamespace, false);
+    }
+
+    /** This configuration with {@code --require-node-label} on or off. */
+    public InjectionConfig withRequireNodeLabel(boolean require) {
+        return new InjectionConfig(files, sourceDir, ownNamespace, require);
+    }
 
     public InjectionConfig {
         if (files == null || files.isEmpty()) {

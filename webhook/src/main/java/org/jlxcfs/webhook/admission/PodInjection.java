@@ -15,8 +15,11 @@ import java.util.Set;
  * mounted read-only into every container, init container and ephemeral container that does not mount the path itself.
  */
 final class PodInjection {
-    /** What the patch does; {@code changed}: it adds volumes or mounts. */
-    record Plan(PatchBuilder patch, boolean changed, List<ContainerMounts.Skipped> skipped) {}
+    /**
+     * What the patch does; {@code changed}: it adds volumes or mounts; {@code mountsOurFiles}: with it, some container
+     * of the pod mounts at least one of our files (so the pod needs jlxcfs on its node).
+     */
+    record Plan(PatchBuilder patch, boolean changed, List<ContainerMounts.Skipped> skipped, boolean mountsOurFiles) {}
 
     private PodInjection() {}
 
@@ -63,10 +66,11 @@ final class PodInjection {
         }
         ContainerMounts mounts = new ContainerMounts(allVolumes);
         List<ContainerMounts.Skipped> skipped = new ArrayList<>();
+        boolean mountsOurFiles = false;
         for (PodShape.Container container : containers) {
-            mounts.mount(container, targets, patch, skipped);
+            mountsOurFiles |= mounts.mount(container, targets, patch, skipped) || mounts.mountsAnyOf(container, targets);
         }
-        return new Plan(patch, !patch.isEmpty(), skipped);
+        return new Plan(patch, !patch.isEmpty(), skipped, mountsOurFiles);
     }
 
     private static ObjectNode volume(String name, InjectedFile file) {

@@ -31,7 +31,7 @@ class InjectionPropertyTest {
 
     record PodSpec(List<VolumeSpec> volumes, boolean volumesAbsent, List<ContainerSpec> containers,
                    List<ContainerSpec> initContainers, List<ContainerSpec> ephemeralContainers, String labels,
-                   String annotations) {}
+                   String annotations, String nodeSelector, boolean nodeName, boolean requireNodeLabel) {}
 
     static final List<String> VOLUME_NAMES = List.of("jlxcfs-proc-meminfo", "jlxcfs-proc-meminfo-2", "jlxcfs-proc-stat",
             "jlxcfs-sys-devices-system-cpu-online", "data", "cache", "lxcfs-proc-cpuinfo");
@@ -53,7 +53,10 @@ class InjectionPropertyTest {
                 draws.list(0, 2, () -> container(draws)),
                 draws.list(0, 2, () -> container(draws)),
                 draws.oneOf(List.of("none", "empty", "app", "opt-in", "opt-out")),
-                draws.oneOf(List.of("none", "empty", "other", "stale-status", "injected-status", "legacy-opt-out")));
+                draws.oneOf(List.of("none", "empty", "other", "stale-status", "injected-status", "legacy-opt-out")),
+                draws.oneOf(List.of("none", "empty", "other", "ours-true", "ours-false")),
+                draws.between(0, 7) == 0,
+                draws.bool());
     }
 
     private static ContainerSpec container(Draws draws) {
@@ -74,7 +77,8 @@ class InjectionPropertyTest {
         assertValidPod(pod);
         ObjectNode review = createReview(pod);
 
-        Decoded first = review(PATH_MUTATE, review);
+        AdmissionHandler handler = spec.requireNodeLabel() ? NODE_LABEL_HANDLER : HANDLER;
+        Decoded first = review(handler, PATH_MUTATE, review);
         assertWellFormed(first.patch());
         JsonNode patched = apply(pod, first.patch());
         assertValidPod(patched);
@@ -85,7 +89,9 @@ class InjectionPropertyTest {
             assertThat(status(patched)).isNotNull();
         }
 
-        Decoded second = review(PATH_MUTATE, withObject(review, patched));
+        assertNodeSelector(spec, first, pod, patched);
+
+        Decoded second = review(handler, PATH_MUTATE, withObject(review, patched));
         assertThat(second.patch()).as("second pass").isEmpty();
 
         // a debug container added later gets the mounts, the ones already there are not touched
@@ -100,7 +106,7 @@ class InjectionPropertyTest {
                     .put("name", "kube-api-access").putObject("emptyDir");
         }
         ObjectNode update = updateReview(withDebugger, patched);
-        Decoded debug = review(PATH_MUTATE, update);
+        Decoded debug = review(handler, PATH_MUTATE, update);
         assertWellFormed(debug.patch());
         assertThat(debug.patch()).allSatisfy(op -> assertThat(op.path("path").asText())
                 .startsWith("/spec/ephemeralContainers/" + (ephemeral.size() - 1) + "/volumeMounts"));
@@ -108,7 +114,36 @@ class InjectionPropertyTest {
         assertValidPod(debugged);
         assertConsistent(debugged);
         assertPreserved(withDebugger, debugged);
-        assertThat(review(PATH_MUTATE, withObject(update, debugged)).patch()).as("second pass of the update").isEmpty();
+        assertThat(review(handler, PATH_MUTATE, withObject(update, debugged)).patch()).as("second pass of the update").isEmpty();
+    }
+
+    /**
+     * With --require-node-label, a pod that was not skipped, names no node and mounts one of our files after the patch
+     * has jlxcfs.io/serving in its node selector (its own value if it had one, else "true"); every other pod's node
+     * selector is as it was.
+     */
+    private static void assertNodeSelector(PodSpec spec, Decoded answer, JsonNode original, JsonNode patched) {
+        Set<String> ours = new HashSet<>();
+        CONFIG.injectedFiles().forEach(f -> ours.add(f.hostPath()));
+        Set<String> ourVolumes = new HashSet<>();
+        patched.path("spec").path("volumes").forEach(v -> {
+            String hostPath = v.path("hostPath").path("path").asText(null);
+            if (hostPath != null && ours.contains(MountPaths.normalise(hostPath))) ourVolumes.add(v.path("name").asText());
+        });
+        boolean[] mountsOurs = {false};
+        forEachContainer(patched, c -> c.path("volumeMounts").forEach(m -> mountsOurs[0] |= ourVolumes.contains(m.path("name").asText())));
+        boolean selected = Set.of(Reason.INJECTED.label(), Reason.CONFLICTS.label(), Reason.ALREADY_INJECTED.label())
+                .contains(answer.reason());
+        JsonNode before = original.path("spec").path("nodeSelector");
+        JsonNode after = patched.path("spec").path("nodeSelector");
+        if (spec.requireNodeLabel() && selected && !spec.nodeName() && mountsOurs[0]) {
+            String expected = before.has("jlxcfs.io/serving") ? before.path("jlxcfs.io/serving").asText() : "true";
+            assertThat(after.path("jlxcfs.io/serving").asText(null)).as("node selector").isEqualTo(expected);
+            before.properties().forEach(e -> assertThat(after.get(e.getKey())).as("own selector kept").isEqualTo(e.getValue()));
+            assertThat(after.size()).isEqualTo(before.size() + (before.has("jlxcfs.io/serving") ? 0 : 1));
+        } else {
+            assertThat(after).as("node selector untouched").isEqualTo(before);
+        }
     }
 
     /** Every container sees every file from our source, unless it mounted that path or a directory above it itself. */
@@ -153,6 +188,16 @@ class InjectionPropertyTest {
             default -> { }
         }
         ObjectNode podSpec = pod.putObject("spec");
+        switch (spec.nodeSelector()) {
+            case "empty" -> podSpec.putObject("nodeSelector");
+            case "other" -> podSpec.putObject("nodeSelector").put("disktype", "ssd");
+            case "ours-true" -> podSpec.putObject("nodeSelector").put("jlxcfs.io/serving", "true");
+            case "ours-false" -> podSpec.putObject("nodeSelector").put("jlxcfs.io/serving", "false").put("zone", "a");
+            default -> { }
+        }
+        if (spec.nodeName()) {
+            podSpec.put("nodeName", "worker-1");
+        }
         List<String> volumeNames = new ArrayList<>();
         if (!(spec.volumes().isEmpty() && spec.volumesAbsent())) {
             ArrayNode volumes = podSpec.putArray("volumes");

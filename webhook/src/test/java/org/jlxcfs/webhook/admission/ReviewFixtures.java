@@ -29,6 +29,8 @@ final class ReviewFixtures {
     static final String OWN_NAMESPACE = "jlxcfs-system";
     static final InjectionConfig CONFIG = InjectionConfig.defaults(OWN_NAMESPACE);
     static final AdmissionHandler HANDLER = new AdmissionHandler(CONFIG);
+    /** The same, with {@code --require-node-label}. */
+    static final AdmissionHandler NODE_LABEL_HANDLER = new AdmissionHandler(CONFIG.withRequireNodeLabel(true));
     static final String STATUS_POINTER = "/metadata/annotations/jlxcfs.io~1status";
     /** An RFC 6901 pointer: "/"-separated segments, every "~" escaping 0 or 1. */
     private static final Pattern POINTER = Pattern.compile("(/([^~/]|~[01])*)+");
@@ -78,7 +80,11 @@ final class ReviewFixtures {
     }
 
     static Decoded review(String path, JsonNode review) {
-        return decode(HANDLER.review(path, bytes(review)));
+        return review(HANDLER, path, review);
+    }
+
+    static Decoded review(AdmissionHandler handler, String path, JsonNode review) {
+        return decode(handler.review(path, bytes(review)));
     }
 
     static Decoded decode(AdmissionHandler.Answer answer) {

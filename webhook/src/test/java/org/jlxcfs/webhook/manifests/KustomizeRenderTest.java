@@ -17,7 +17,7 @@ class KustomizeRenderTest {
             "MutatingWebhookConfiguration", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding");
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed", "admission-policy"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "admission-policy", "lxcfs-compat"})
     void everyRenderedObjectValidatesAgainstTheApiModel(String overlay) {
         List<String> problems = new ArrayList<>();
         for (JsonNode object : RenderedOverlay.of(overlay).objects()) {
@@ -35,7 +35,7 @@ class KustomizeRenderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed", "admission-policy"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "admission-policy", "lxcfs-compat"})
     void objectsAreUniqueLabelledAndInTheirNamespace(String overlay) {
         Set<String> seen = new HashSet<>();
         for (JsonNode object : RenderedOverlay.of(overlay).objects()) {
@@ -53,7 +53,7 @@ class KustomizeRenderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void certificateOverlaysHaveTheWholeWebhook(String overlay) {
         RenderedOverlay rendered = RenderedOverlay.of(overlay);
         rendered.one("Namespace", "jlxcfs-system");

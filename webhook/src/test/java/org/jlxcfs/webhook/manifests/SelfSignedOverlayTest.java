@@ -46,9 +46,12 @@ class SelfSignedOverlayTest {
     }
 
     @Test
-    void noRuleAnywhereGrantsMoreThanNamedObjects() {
+    void noRuleOfTheWebhookGrantsMoreThanNamedObjects() {
         List<JsonNode> roles = new ArrayList<>(overlay().all("Role"));
         roles.addAll(overlay().all("ClusterRole"));
+        // the node side's role (nodes: get, patch) cannot name its objects: NodeManifestsTest checks it
+        roles.removeIf(role -> !role.at("/metadata/labels/app.kubernetes.io~1component").asText().equals("webhook"));
+        assertThat(roles).hasSize(2);
         for (JsonNode role : roles) {
             for (JsonNode rule : role.path("rules")) {
                 String what = RenderedOverlay.id(role) + " " + rule;

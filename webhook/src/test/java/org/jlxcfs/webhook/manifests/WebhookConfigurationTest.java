@@ -25,7 +25,7 @@ class WebhookConfigurationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void threeWebhooksOneServer(String overlay) {
         List<JsonNode> webhooks = webhooks(overlay);
         assertThat(webhooks).extracting(w -> w.path("name").asText()).containsExactlyInAnyOrderElementsOf(WEBHOOKS.keySet());
@@ -41,7 +41,7 @@ class WebhookConfigurationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void neverHurtsAPod(String overlay) {
         for (JsonNode webhook : webhooks(overlay)) {
             String name = webhook.path("name").asText();
@@ -56,7 +56,7 @@ class WebhookConfigurationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void podCreationsAndEphemeralContainersOnly(String overlay) {
         for (JsonNode webhook : webhooks(overlay)) {
             String name = webhook.path("name").asText();
@@ -74,7 +74,7 @@ class WebhookConfigurationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void matchConditionsSkipMirrorAndWindowsPods(String overlay) {
         for (JsonNode webhook : webhooks(overlay)) {
             String name = webhook.path("name").asText();
@@ -92,7 +92,7 @@ class WebhookConfigurationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void caBundleIsNotShipped(String overlay) {
         // filled in by cert-manager's CA injector or by the webhook itself; a stale one shipped
         // here would be put back by every `kubectl apply`

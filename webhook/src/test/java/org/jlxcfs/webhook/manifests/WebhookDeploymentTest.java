@@ -39,7 +39,7 @@ class WebhookDeploymentTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void twoReplicasAndADisruptionBudgetThatKeepsOne(String overlay) {
         JsonNode deployment = deployment(overlay);
         assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
@@ -56,7 +56,7 @@ class WebhookDeploymentTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void theServiceReachesTheHttpsPort(String overlay) {
         RenderedOverlay rendered = RenderedOverlay.of(overlay);
         JsonNode service = rendered.one("Service", "jlxcfs-webhook");
@@ -73,7 +73,7 @@ class WebhookDeploymentTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void probesOnTheMetricsPort(String overlay) {
         JsonNode container = container(overlay);
         assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
@@ -83,7 +83,7 @@ class WebhookDeploymentTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void runsAsNobodyWithNothing(String overlay) {
         JsonNode pod = deployment(overlay).at("/spec/template/spec");
         assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
@@ -104,7 +104,7 @@ class WebhookDeploymentTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void knowsItsOwnNamespaceAndImage(String overlay) {
         JsonNode container = container(overlay);
         JsonNode env = null;
@@ -116,7 +116,7 @@ class WebhookDeploymentTest {
 
     /** The arguments are those of the image's `jlxcfs` entrypoint: `webhook` and options WebhookCommand knows. */
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void theArgumentsParseAsJlxcfsWebhook(String overlay) {
         List<String> args = args(overlay);
         assertThat(args).first().isEqualTo("webhook");

@@ -66,7 +66,7 @@ class WebhookSelectionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void samplePodsGoWhereTheDecisionsSay(String overlay) {
         List<Selection> webhooks = webhooks(overlay);
         assertThat(selecting(webhooks, namespace("apps", INJECT, "enabled"), pod("app", "web"))).containsExactly("namespace.jlxcfs.io");
@@ -87,7 +87,7 @@ class WebhookSelectionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cert-manager", "self-signed"})
+    @ValueSource(strings = {"cert-manager", "self-signed", "lxcfs-compat"})
     void everyCombinationOfLabelsIsSentAtMostOnceAndToTheRightPlace(String overlay) {
         allCombinations(webhooks(overlay), "namespace.jlxcfs.io", "legacy-namespace.jlxcfs.io", "pod.jlxcfs.io");
     }
