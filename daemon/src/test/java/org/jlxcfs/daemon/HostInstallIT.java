@@ -75,6 +75,18 @@ class HostInstallIT {
     }
 
     @Test
+    @Order(0)
+    void refusesWhatItCannotInstall() {
+        Run.Result relative = install("--destdir", destdir.toString(), "--prefix", "opt/jlxcfs");
+        assertThat(relative.exit()).isEqualTo(1);
+        assertThat(relative.err()).contains("--prefix opt/jlxcfs: an absolute path");
+        Run.Result unknown = install("--prefx", "/opt/x");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("unknown option --prefx", "Usage: bin/install");
+        assertThat(install("--help").requireSuccess().out()).contains("--destdir", "--uninstall");
+    }
+
+    @Test
     @Order(1)
     void launcherRunsOnTheInstalledRuntime() throws IOException {
         Path launcher = installed(PREFIX + "/bin/jlxcfs");
@@ -134,6 +146,11 @@ class HostInstallIT {
             assertThat(Files.readSymbolicLink(Path.of("/proc/" + d.process.pid() + "/exe")))
                     .isEqualTo(installed(PREFIX + "/runtime/bin/java").toRealPath());
             assertThat(Run.cmd(T, "cat", mnt + "/proc/meminfo").requireSuccess().out()).startsWith("MemTotal:");
+            // files a running daemon uses are not removed under it unless asked
+            Run.Result refused = install("--uninstall", "--destdir", destdir.toString(), "--prefix", PREFIX);
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).contains("jlxcfs still runs from " + destdir + PREFIX + " (pid " + d.process.pid() + ")");
+            assertThat(installed(PREFIX + "/.install-manifest")).isRegularFile();
             d.signal("TERM");
             assertThat(d.awaitExit(Duration.ofSeconds(20))).as(d.log()).isZero();
             assertThat(MountTable.at(mnt)).isEmpty();
