@@ -2,6 +2,7 @@ package org.jlxcfs.daemon;
 
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
+import org.jlxcfs.daemon.keeper.KeeperReattach;
 import org.jlxcfs.daemon.keeper.ProcessIdentity;
 import org.jlxcfs.daemon.health.HealthServer;
 import org.jlxcfs.daemon.health.ServingState;
@@ -485,6 +486,10 @@ public final class Main implements Callable<Integer> {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "could not tell systemd we are ready: " + e.getMessage());
             }
+        }
+        if (keeper != null) {
+            KeeperReattach.start(keeper, session.mountPoint(), () -> handOff(keeper, Optional.empty(), session),
+                    () -> stop.getCount() > 0);
         }
         boolean[] workerFailed = {false};
         Thread.ofPlatform().daemon().name("connection-watch").start(() -> {

@@ -163,6 +163,58 @@ class KubernetesModeLiveTest {
         }
     }
 
+    /**
+     * The keeper's pod replaced while a daemon serves (its DaemonSet is OnDelete, so an upgrade
+     * deletes it): the daemon gives the new keeper the connection, so the daemon's next hand-over
+     * still loses no read.
+     */
+    @Test
+    void aReplacedKeeperIsGivenTheConnectionAgainSoTheNextHandOverLosesNoRead() throws Exception {
+        Path mnt = tmp.resolve("mnt");
+        Path socket = tmp.resolve("state/keeper.sock");
+        Process keeper = null;
+        List<Process> readers = new ArrayList<>();
+        String[] args = {"--keeper-socket", socket.toString(), "--keeper-wait", "120", "--on-term=handover", "--no-remount",
+                mnt.toString()};
+        try {
+            keeper = DaemonProcess.keeper(socket, tmp.resolve("state/keeper.log"), "--no-restart");
+            try (DaemonProcess first = DaemonProcess.launch(daemon(tmp, args), mnt, tmp.resolve("first.log"))) {
+                awaitServing(first, mnt);
+                List<Path> flags = new ArrayList<>();
+                for (String f : List.of("meminfo", "uptime")) {
+                    flags.add(tmp.resolve(f + ".reading"));
+                    readers.add(ReadUntilError.start(mnt.resolve("proc/" + f), flags.getLast()));
+                }
+                ReadUntilError.awaitReading(flags);
+
+                keeper.destroyForcibly().waitFor();
+                Files.deleteIfExists(socket);
+                keeper = DaemonProcess.keeper(socket, tmp.resolve("state/keeper2.log"), "--no-restart");
+                var client = new org.jlxcfs.daemon.keeper.KeeperClient(socket);
+                for (int i = 0; i < 200 && !client.holds(mnt); i++) Thread.sleep(50);
+                assertThat(client.holds(mnt)).as("the new keeper holds %s:%n%s", mnt, first.log()).isTrue();
+                assertThat(first.log()).contains("handed it the connection again");
+
+                first.signal("TERM");
+                assertThat(first.awaitExit(T)).as(first.log()).isZero();
+            }
+            try (DaemonProcess second = DaemonProcess.launch(daemon(tmp, args), mnt, tmp.resolve("second.log"))) {
+                awaitServing(second, mnt);
+                assertThat(second.log()).contains("took over " + mnt);
+                Thread.sleep(1000);
+                assertThat(readers).as("no failed read across the keeper's replacement and the hand-over")
+                        .allMatch(Process::isAlive);
+                second.signal("INT");
+                assertThat(second.awaitExit(T)).as(second.log()).isZero();
+            }
+        } finally {
+            readers.forEach(Run::kill);
+            if (keeper != null) keeper.destroyForcibly().waitFor();
+            DaemonProcess.killAll(tmp.toString());
+            if (MountTable.at(mnt).isPresent()) Run.cmd(T, "umount", "-l", mnt.toString());
+        }
+    }
+
     @Test
     void keeperWaitWithoutAKeeperExitsOneNamingTheSocket() throws Exception {
         Path socket = tmp.resolve("state/keeper.sock");

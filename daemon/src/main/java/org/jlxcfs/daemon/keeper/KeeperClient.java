@@ -22,6 +22,10 @@ public final class KeeperClient {
         this.socket = socket;
     }
 
+    public Path socket() {
+        return socket;
+    }
+
     /**
      * What the keeper holds for a mount: its fds (master first; now ours to close), INIT state, the
      * daemon it recorded last (verified at its PUT) and how that daemon was started. The command is
@@ -82,6 +86,12 @@ public final class KeeperClient {
         call("PUT", Map.of("mount", key(mount), "state", Base64.getEncoder().encodeToString(state.toBytes()),
                 "pid", String.valueOf(self.pid()), "start", String.valueOf(self.startTime()),
                 "argv", command.encodedCmdline(), "cwd", command.encodedCwd()), null, fds);
+    }
+
+    /** Whether the keeper holds a connection for {@code mount} (LIST: no fds change hands). */
+    public boolean holds(Path mount) throws IOException {
+        String prefix = key(mount) + " pid=";
+        return call("LIST", Map.of()).fields().values().stream().anyMatch(v -> v.startsWith(prefix));
     }
 
     public void drop(Path mount) throws IOException {

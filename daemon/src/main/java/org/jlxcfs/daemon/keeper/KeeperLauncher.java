@@ -42,9 +42,11 @@ public final class KeeperLauncher {
         Files.createDirectories(dir);
         List<String> cmd = new ArrayList<>(List.of("setsid", "-f",
                 ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx24m", "-XX:TieredStopAtLevel=1",
-                "-XX:+ExitOnOutOfMemoryError",
-                "-Xss256k", "-cp", System.getProperty("java.class.path"), "org.jlxcfs.daemon.Main",
+                // the same small footprint as bin/jlxcfs's keeper line
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xms4m", "-Xmx32m", "-Xmn1m",
+                "-XX:MaxMetaspaceSize=64m", "-Xss256k", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+                "-XX:ReservedCodeCacheSize=8m", "-XX:TrimNativeHeapInterval=1000", "-XX:-UsePerfData",
+                "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), "org.jlxcfs.daemon.Main",
                 "keeper", "--socket", socket.toString(), "--exit-when-idle", "30"));
         Path log = dir.resolve("keeper.log");
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
