@@ -1,9 +1,7 @@
 package org.jlxcfs.daemon.node;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
+import org.jlxcfs.webhook.certs.ClusterTrust;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -13,10 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 
 /**
@@ -46,7 +40,7 @@ final class NodeApi implements AutoCloseable {
         this.tokenFile = serviceAccountDir.resolve("token");
         this.client = HttpClient.newBuilder()
                 .connectTimeout(TIMEOUT)
-                .sslContext(sslContext(serviceAccountDir.resolve("ca.crt")))
+                .sslContext(ClusterTrust.sslContext(serviceAccountDir.resolve("ca.crt")))
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
     }
@@ -83,27 +77,5 @@ final class NodeApi implements AutoCloseable {
     @Override
     public void close() {
         client.shutdownNow();
-    }
-
-    /** Trust exactly the cluster's CA when the service account has one, else the JDK's default trust. */
-    private static SSLContext sslContext(Path caFile) {
-        try {
-            if (!Files.isRegularFile(caFile)) return SSLContext.getDefault();
-            var store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            int i = 0;
-            try (InputStream in = Files.newInputStream(caFile)) {
-                for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                    store.setCertificateEntry("ca-" + i++, c);
-                }
-            }
-            var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(store);
-            var context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot use the Kubernetes API's CA " + caFile + ": " + e.getMessage(), e);
-        }
     }
 }

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,8 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.time.Duration;
 
 /**
@@ -61,7 +57,7 @@ final class KubernetesApi implements AutoCloseable {
         this.tokenFile = serviceAccountDir.resolve("token");
         this.client = HttpClient.newBuilder()
                 .connectTimeout(CONNECT_TIMEOUT)
-                .sslContext(sslContext(serviceAccountDir.resolve("ca.crt")))
+                .sslContext(ClusterTrust.sslContext(serviceAccountDir.resolve("ca.crt")))
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
     }
@@ -137,26 +133,6 @@ final class KubernetesApi implements AutoCloseable {
             return node == null ? MissingNode.getInstance() : node;
         } catch (IOException e) {
             return MissingNode.getInstance();
-        }
-    }
-
-    /** Trust exactly the cluster's CA when the service account has one, else the JDK's default trust. */
-    private static SSLContext sslContext(Path caFile) {
-        try {
-            if (!Files.isRegularFile(caFile)) return SSLContext.getDefault();
-            var store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            int i = 0;
-            for (var certificate : Pem.parseCertificates(Files.readString(caFile, StandardCharsets.US_ASCII))) {
-                store.setCertificateEntry("ca-" + i++, certificate);
-            }
-            var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(store);
-            var context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot use the Kubernetes API's CA " + caFile + ": " + e.getMessage(), e);
         }
     }
 }
