@@ -190,7 +190,9 @@ public final class FuseSession implements AutoCloseable {
             stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
             session = new FuseSession(target, config, masterFd, stop);
             session.init.set(state);
-            session.mountId = MountTable.at(target).map(MountTable.Mount::id).orElse(-1);
+            Optional<MountTable.Mount> adopted = MountTable.at(target);
+            session.mountId = adopted.map(MountTable.Mount::id).orElse(-1);
+            session.device = adopted.map(MountTable.Mount::device).orElse("");
             session.prepare(fs);
             before.run(session);
             session.threads.forEach(Thread::start);
@@ -379,7 +381,8 @@ public final class FuseSession implements AutoCloseable {
         String target = mountPoint.toString();
         try {
             Optional<MountTable.Mount> top = MountTable.at(mountPoint);
-            if (top.isEmpty() || top.get().id() != mountId) {
+            // mount ids are reused once a mount is freed: the device tells a later mount with our old id apart
+            if (top.isEmpty() || top.get().id() != mountId || (!device.isEmpty() && !top.get().device().equals(device))) {
                 LOG.log(System.Logger.Level.INFO, "our mount at " + target + " is already gone"
                         + top.map(m -> "; leaving the " + m.fsType() + " mount now there alone").orElse(""));
                 return;
