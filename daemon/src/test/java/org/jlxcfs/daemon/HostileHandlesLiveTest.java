@@ -274,8 +274,13 @@ class HostileHandlesLiveTest {
                 assertThat(hostile.exec("head -1 /proc/meminfo").requireSuccess().out()).startsWith("MemTotal:");
             }
         } finally {
-            DaemonProcess.killAll(mnt.toString());
+            // the keeper first: killed after the daemon, it could have started a new one, which (finding
+            // no keeper) starts a keeper of its own and mounts again after this test has gone
             if (keeper.isAlive()) keeper.destroyForcibly().waitFor();
+            for (int round = 0; round < 5; round++) {
+                DaemonProcess.killAll(socket.getParent().toString()); // daemons and keepers naming this socket
+                Thread.sleep(200);
+            }
             DaemonProcess.killKeeper(socket);
             if (first != null) first.close();
             if (org.jlxcfs.fuse.MountTable.at(mnt).isPresent()) Run.cmd(Duration.ofSeconds(10), "umount", "-l", mnt.toString());
