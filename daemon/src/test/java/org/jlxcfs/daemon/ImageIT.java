@@ -9,7 +9,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -85,8 +84,8 @@ class ImageIT {
         Path out = Run.sharedTempDir("jlxcfs-image-webhook");
         dirs.add(out);
         Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
-        int port = freePort();
-        int metricsPort = freePort();
+        int port = Run.freePort();
+        int metricsPort = Run.freePort();
         String name = container();
         podman("run", "-d", "--name", name, "--read-only", "--user", "65532:65532", "--network", "host",
                 "-v", out + ":/out", image, "webhook", "--self-signed", "--ca-bundle-out", "/out/ca.pem",
@@ -185,11 +184,5 @@ class ImageIT {
         List<String> cmd = new ArrayList<>(List.of("podman"));
         cmd.addAll(List.of(args));
         return Run.cmd(T, env, cmd.toArray(String[]::new));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

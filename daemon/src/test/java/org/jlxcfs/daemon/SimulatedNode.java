@@ -4,7 +4,6 @@ import org.jlxcfs.fuse.MountTable;
 import org.jlxcfs.fuse.testing.Run;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -78,7 +77,7 @@ final class SimulatedNode implements AutoCloseable {
     Daemon startDaemon(String image) throws IOException {
         String name = prefix + "-daemon-" + daemons.size();
         daemons.add(name);
-        int port = freePort();
+        int port = Run.freePort();
         List<String> cmd = new ArrayList<>(List.of("run", "-d", "--name", name, "--privileged", "--pid=host", "--cgroupns=host",
                 "--network", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "-v", runDir + ":/run/jlxcfs",
                 "-v", varLib + ":/host/var/lib:rshared"));
@@ -181,11 +180,6 @@ final class SimulatedNode implements AutoCloseable {
         return Run.cmd(T, env, cmd.toArray(String[]::new));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public void close() {

@@ -1,7 +1,8 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.fuse.testing.Run;
+
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,8 +41,8 @@ final class WebhookProcess implements AutoCloseable {
 
     /** Starts the webhook injecting the files of the jlxcfs mounted at {@code sourceDir}; files go to {@code dir}. */
     static WebhookProcess start(Path dir, Path sourceDir) throws IOException {
-        int port = freePort();
-        int metricsPort = freePort();
+        int port = Run.freePort();
+        int metricsPort = Run.freePort();
         Path caPem = dir.resolve("ca.pem");
         Path log = dir.resolve("webhook.log");
         List<String> cmd = new ArrayList<>();
@@ -58,12 +59,6 @@ final class WebhookProcess implements AutoCloseable {
         return new WebhookProcess(pb.start(), log, caPem, port, metricsPort);
     }
 
-    /** A port free now (the webhook binds it a moment later; nothing else here takes ports at random). */
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Waits for {@code /readyz} 200 on the plain port and for the CA file. */
     WebhookProcess awaitReady(Duration timeout) throws Exception {

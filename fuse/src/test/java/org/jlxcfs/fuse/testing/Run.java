@@ -123,4 +123,11 @@ public final class Run {
             }
         }, r -> Thread.ofVirtual().start(r));
     }
+
+    /** A TCP port free at the time of the call (for servers a test starts in another process). */
+    public static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
 }
