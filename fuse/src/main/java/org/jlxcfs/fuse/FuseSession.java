@@ -39,6 +39,7 @@ public final class FuseSession implements AutoCloseable {
     private volatile boolean connectionEnded;
     private volatile boolean workerFailed;
     private final CountDownLatch firstEnd = new CountDownLatch(1);
+    private final AtomicBoolean answered = new AtomicBoolean();
 
     private FuseSession(Path mountPoint, FuseConfig config, int masterFd, int stopFd) {
         this.mountPoint = mountPoint;
@@ -324,6 +325,32 @@ public final class FuseSession implements AutoCloseable {
 
     boolean stopping() {
         return stopping;
+    }
+
+    /**
+     * Called by a worker after its first reply. The first answer after exec is how long readers
+     * stall when a daemon is replaced or restarted after a crash, so it is logged once per process:
+     * from {@code JLXCFS_EXEC_NS} (wall-clock nanoseconds, set by bin/jlxcfs just before it
+     * execs java) or else from the process's start time (10 ms granularity).
+     */
+    void replied() {
+        if (!answered.compareAndSet(false, true)) return;
+        long now = System.currentTimeMillis() * 1_000_000L;
+        long exec = execNanos();
+        if (exec > 0) LOG.log(System.Logger.Level.INFO, "first request answered " + (now - exec) / 1_000_000L + " ms after exec");
+    }
+
+    private static long execNanos() {
+        long start = ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli() * 1_000_000L).orElse(0L);
+        String env = System.getenv("JLXCFS_EXEC_NS");
+        if (env == null) return start;
+        try {
+            long exec = Long.parseLong(env.trim());
+            // inherited by a process bin/jlxcfs did not start (a keeper's child): not this exec
+            return start == 0 || Math.abs(exec - start) < 1_000_000_000L ? exec : start;
+        } catch (NumberFormatException e) {
+            return start;
+        }
     }
 
     void workerExited(Worker w) {

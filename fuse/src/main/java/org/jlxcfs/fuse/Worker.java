@@ -48,6 +48,7 @@ final class Worker implements Runnable {
     private final RequestHandler handler;
     private final FuseSession session;
     volatile Exit exit;
+    private boolean replied;
 
     Worker(int fd, int stopFd, int[] cpus, RequestHandler handler, FuseSession session) {
         this.fd = fd;
@@ -103,7 +104,13 @@ final class Worker implements Runnable {
                     while (true) java.util.concurrent.locks.LockSupport.park();
                 }
                 int replyLength = handler.handle(in, (int) n, out);
-                if (replyLength > 0 && !reply(out, replyLength)) return Exit.CONNECTION_ENDED;
+                if (replyLength > 0) {
+                    if (!reply(out, replyLength)) return Exit.CONNECTION_ENDED;
+                    if (!replied) {
+                        replied = true;
+                        session.replied();
+                    }
+                }
                 if (FAIL_AFTER > 0 && ANSWERED.incrementAndGet() == FAIL_AFTER) {
                     throw new Error("jlxcfs.debug.failWorkerAfter=" + FAIL_AFTER + " (test-only failure)");
                 }
