@@ -7,6 +7,7 @@ import org.jlxcfs.fuse.tree.Content;
 import org.jlxcfs.fuse.tree.VirtualTree;
 import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.ViewOptions;
+import org.jlxcfs.view.SharedRendering;
 import org.jlxcfs.view.VirtualFile;
 import org.jlxcfs.view.host.Host;
 import org.jlxcfs.view.host.ProcessInfo;
@@ -37,7 +38,8 @@ final class ViewTree {
             b.mirror("sys/devices/system/cpu", host.sys().resolve("devices/system/cpu"),
                     new CpuDirectoryFilter(resolver, host, options));
         }
-        for (VirtualFile f : files) {
+        for (VirtualFile file : files) {
+            VirtualFile f = SharedRendering.of(file);
             RateLimitedLog failures = new RateLimitedLog(LOG, 60);
             b.file(f.path(), f.mode(), Content.rendered(caller -> {
                 try {

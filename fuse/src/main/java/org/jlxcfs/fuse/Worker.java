@@ -95,10 +95,26 @@ final class Worker implements Runnable {
         if (r < 0) throw new LibcException("epoll_ctl", "eventfd " + stopFd, -r);
     }
 
+    /**
+     * After a reply, a worker either reads again at once (the queue may hold more: under load that
+     * saves the epoll_wait, one system call per request) or first waits in epoll (with one reader
+     * waiting for each answer, nothing has been sent yet: the read would say EAGAIN, a system call
+     * wasted on every request). Which one pays is learned per worker: each read at once that finds
+     * a request counts one up, each that finds none one down, within ±{@value #SCORE_LIMIT}; it
+     * reads at once while the count is not negative, and tries once every {@value #PROBE_EVERY}
+     * requests otherwise, so that it notices when the load grows. Measured on 2 CPUs, system calls
+     * per open/read/close cycle: 1 reader 11.5 reading at once always, 8.7 waiting first always;
+     * 2 readers 7.5 and 8.7.
+     */
+    static final int SCORE_LIMIT = 4, PROBE_EVERY = 8;
+
     private Exit loop(MemorySegment in, MemorySegment out, int epfd, MemorySegment events) {
+        int score = 0, sinceProbe = 0;
+        boolean waited = false;
         while (!session.stopping()) {
             long n = Libc.read(fd, in, in.byteSize());
             if (n > 0) {
+                if (!waited) score = Math.min(score + 1, SCORE_LIMIT);
                 if (TRACE) trace(in, (int) n);
                 if (STALL_AFTER > 0 && in.get(JAVA_INT, 4) == Opcode.READ && READ.incrementAndGet() >= STALL_AFTER) {
                     while (true) java.util.concurrent.locks.LockSupport.park();
@@ -114,12 +130,22 @@ final class Worker implements Runnable {
                 if (FAIL_AFTER > 0 && ANSWERED.incrementAndGet() == FAIL_AFTER) {
                     throw new Error("jlxcfs.debug.failWorkerAfter=" + FAIL_AFTER + " (test-only failure)");
                 }
+                waited = false;
+                if (score < 0 && ++sinceProbe < PROBE_EVERY) {
+                    if (session.stopping()) break;
+                    if (!await(epfd, events)) return session.stopping() ? Exit.STOPPED : Exit.CONNECTION_ENDED;
+                    waited = true;
+                } else {
+                    sinceProbe = 0;
+                }
                 continue;
             }
             int errno = (int) -n;
             switch (errno) {
                 case Errno.EAGAIN -> {
+                    if (!waited) score = Math.max(score - 1, -SCORE_LIMIT);
                     if (!await(epfd, events)) return session.stopping() ? Exit.STOPPED : Exit.CONNECTION_ENDED;
+                    waited = true;
                 }
                 case Errno.EINTR, Errno.ENOENT -> { } // interrupted or aborted request: read again
                 case Errno.ENODEV -> {

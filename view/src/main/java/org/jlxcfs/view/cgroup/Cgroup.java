@@ -80,8 +80,8 @@ public record Cgroup(Hierarchy hierarchy, String path) {
         }
     }
 
-    public boolean exists(String file) {
-        return Files.exists(directory().resolve(file));
+    public boolean exists(String file) throws IOException {
+        return SysFiles.exists(directory().resolve(file));
     }
 
     /**

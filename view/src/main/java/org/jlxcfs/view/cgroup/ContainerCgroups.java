@@ -90,6 +90,18 @@ public final class ContainerCgroups {
         return layout.unified().filter(u -> unifiedPath != null).map(u -> new Cgroup(u, unifiedPath));
     }
 
+    /** Equal when they name the same cgroups of the same layout: renderings are shared by that ({@code SharedRendering}). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ContainerCgroups c && c.layout == layout && c.v1Paths.equals(v1Paths)
+                && java.util.Objects.equals(c.unifiedPath, unifiedPath);
+    }
+
+    @Override
+    public int hashCode() {
+        return v1Paths.hashCode() * 31 + java.util.Objects.hashCode(unifiedPath);
+    }
+
     @Override
     public String toString() {
         return "v1=" + v1Paths + " unified=" + unifiedPath;

@@ -56,13 +56,26 @@ public final class SysFiles {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
+    /** Files and link targets read in the last few milliseconds ({@link Recent}). */
+    private static final Recent<String> FILES = new Recent<>(Recent.MAX_ENTRIES, Recent.MAX_BYTES),
+            LINKS = new Recent<>(Recent.MAX_ENTRIES, Recent.MAX_BYTES / 8),
+            EXISTING = new Recent<>(Recent.MAX_ENTRIES, Recent.MAX_BYTES / 8);
+    private static final byte[] YES = {1}, NO = {};
+
+    /** Whether {@code file} exists (asked before reading files that only some kernels or setups have). */
+    public static boolean exists(Path file) throws IOException {
+        return EXISTING.get(file.toString(), () -> java.nio.file.Files.exists(file) ? YES : NO).length > 0;
+    }
+
     public static String readString(Path file) throws IOException {
-        Buffers b = BUFFERS.get();
-        int n = read(file, b);
-        return new String(b.heap, 0, n, StandardCharsets.UTF_8);
+        return new String(FILES.get(file.toString(), () -> readFresh(file)), StandardCharsets.UTF_8);
     }
 
     public static byte[] readBytes(Path file) throws IOException {
+        return FILES.get(file.toString(), () -> readFresh(file)).clone();
+    }
+
+    private static byte[] readFresh(Path file) throws IOException {
         Buffers b = BUFFERS.get();
         int n = read(file, b);
         byte[] out = new byte[n];
@@ -72,12 +85,16 @@ public final class SysFiles {
 
     /** The target of a symbolic link, such as /proc/PID/ns/pid ("pid:[4026531836]"). */
     public static String readLink(Path link) throws IOException {
+        return new String(LINKS.get(link.toString(), () -> readLinkFresh(link)), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] readLinkFresh(Path link) throws IOException {
         Buffers b = BUFFERS.get();
         setPath(link, b);
         try {
             long n = (long) READLINK.invokeExact(b.capture, b.path, b.data, b.data.byteSize());
             if (n < 0) throw error(link, (int) ERRNO.get(b.capture, 0L));
-            return new String(b.data.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+            return b.data.asSlice(0, n).toArray(JAVA_BYTE);
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
