@@ -15,6 +15,7 @@ import java.io.IOException;
 public final class SharedRendering implements VirtualFile {
     /** Renderings are small (a few KiB), containers many: bounded like the kernel files' share. */
     private static final int CONTAINERS = 256;
+    private static final long BYTES = 512 << 10;
 
     private final VirtualFile file;
     private final Recent<Container> recent;
@@ -26,11 +27,11 @@ public final class SharedRendering implements VirtualFile {
 
     /** For tests: shared for {@code shareNanos}. */
     static SharedRendering of(VirtualFile file, long shareNanos) {
-        return new SharedRendering(file, new Recent<>(shareNanos, CONTAINERS, Recent.MAX_BYTES));
+        return new SharedRendering(file, new Recent<>(shareNanos, CONTAINERS, BYTES));
     }
 
     public static VirtualFile of(VirtualFile file) {
-        return file instanceof SharedRendering ? file : new SharedRendering(file, new Recent<>(CONTAINERS, Recent.MAX_BYTES));
+        return file instanceof SharedRendering ? file : new SharedRendering(file, new Recent<>(CONTAINERS, BYTES));
     }
 
     @Override

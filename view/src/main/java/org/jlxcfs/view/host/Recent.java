@@ -31,6 +31,9 @@ public final class Recent<K> {
     private final long maxBytes;
     private final ConcurrentHashMap<K, Entry> entries = new ConcurrentHashMap<>();
     private long bytes;
+    private long lastSweep = System.nanoTime();
+    /** Expired entries are dropped at least this often, so idle containers' readings do not stay in the heap. */
+    private static final long SWEEP_NANOS = 1_000_000_000L;
 
     public interface Reading {
         byte[] read() throws IOException;
@@ -63,11 +66,13 @@ public final class Recent<K> {
         if (e.bytes().length > maxBytes / 8) return; // a huge file would push out everything else
         Entry old = entries.put(key, e);
         bytes += e.bytes().length - (old == null ? 0 : old.bytes().length);
-        if (entries.size() <= maxEntries && bytes <= maxBytes) return;
+        boolean over = entries.size() > maxEntries || bytes > maxBytes;
+        if (!over && now - lastSweep < SWEEP_NANOS) return;
+        lastSweep = now;
         entries.entrySet().removeIf(x -> now - x.getValue().at() >= shareNanos);
         bytes = 0;
         for (Entry x : entries.values()) bytes += x.bytes().length;
-        if (entries.size() > maxEntries / 2 || bytes > maxBytes / 2) {
+        if (over && (entries.size() > maxEntries / 2 || bytes > maxBytes / 2)) {
             entries.clear();
             bytes = 0;
         }

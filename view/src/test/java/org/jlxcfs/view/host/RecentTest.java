@@ -62,4 +62,15 @@ class RecentTest {
         recent.get(-1_000_000, () -> { reads.incrementAndGet(); return new byte[5_000]; });
         assertThat(reads).as("larger than an eighth of the budget: never kept").hasValue(1);
     }
+
+    @Test
+    void expiredReadingsDoNotStayInTheHeap() throws Exception {
+        Recent<Integer> recent = new Recent<>(10 * MS, 100, 10_000);
+        for (int i = 0; i < 50; i++) recent.get(i, () -> new byte[10]);
+        assertThat(recent.size()).isEqualTo(50);
+        Thread.sleep(1_100);
+        recent.get(-1, () -> new byte[10]);
+        assertThat(recent.size()).as("a second later the expired ones are swept").isEqualTo(1);
+        assertThat(recent.bytes()).isEqualTo(10);
+    }
 }
