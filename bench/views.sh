@@ -65,15 +65,6 @@ created_cgs=()    # cgroup directories this script created, parents first
 cg_name=jlxcfs-views-$$
 find_cgroup_roots
 
-# Parent pid of $1 (empty if gone), without forking: /proc/PID/stat after "(comm) STATE ".
-ppid_of() {
-  local s
-  { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 0
-  s=${s##*) }
-  s=${s#* }
-  echo "${s%% *}"
-}
-
 # jlxcfs's keeper (holds the FUSE connection across daemon restarts) is started by the daemon,
 # detached, when none answers on its socket. We give the daemon a socket of our own, so that the
 # keeper is ours: never the machine's shared /run/jlxcfs one, and stopped with the rest.
@@ -136,47 +127,6 @@ teardown() {
 }
 
 on_exit_teardown
-
-cg_mkdir() { # $1 = cgroup directory to create (parent first)
-  mkdir "$1"
-  created_cgs+=("$1")
-  if [ -f "$1/cpuset.cpus" ] && [ "$cg_mode" = v1 ]; then  # v1 cpuset: empty until set
-    cat "$1/../cpuset.cpus" >"$1/cpuset.cpus"
-    cat "$1/../cpuset.mems" >"$1/cpuset.mems"
-  fi
-}
-
-cg_setup_parent() {
-  local r c ctrls=()
-  for r in "${cg_roots[@]}"; do
-    cg_mkdir "$r/$cg_name"
-    if [ "$cg_mode" = v2 ]; then  # delegate what our own parent offers; never touch the root's settings
-      read -r -a ctrls <"$r/$cg_name/cgroup.controllers" || true
-      for c in "${ctrls[@]}"; do
-        echo "+$c" >"$r/$cg_name/cgroup.subtree_control" 2>/dev/null || true
-      done
-    fi
-  done
-}
-
-# Creates container $1's cgroups: memory limit, no CPU quota.
-cg_make() {
-  local r d
-  for r in "${cg_roots[@]}"; do
-    d=$r/$cg_name/$1
-    cg_mkdir "$d"
-    if [ -f "$d/memory.limit_in_bytes" ]; then echo "$mem_limit" >"$d/memory.limit_in_bytes"; fi
-    if [ -f "$d/memory.max" ]; then echo "$mem_limit" >"$d/memory.max"; fi
-  done
-}
-
-# Moves the calling (sub)shell into container $1's cgroups; run it in a subshell before exec.
-cg_join() {
-  local r
-  for r in "${cg_roots[@]}"; do
-    echo "$BASHPID" >"$r/$cg_name/$1/cgroup.procs" || return 1
-  done
-}
 
 # Runs "$@" as pid 1 of fresh pid + mount namespaces (own /proc) inside container $1's cgroups,
 # in the background; sets bg_pid (the unshare process).
