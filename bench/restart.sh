@@ -4,9 +4,9 @@
 # Run as root from anywhere:
 #   sudo bench/restart.sh
 #   sudo BENCH_ROUNDS=5 bench/restart.sh
-# Env: BENCH_ROUNDS (20), BENCH_SECONDS (reader run time; default per scenario, long enough for
-#      the rounds), BENCH_SCENARIOS (all: "jlxcfs-restart jlxcfs-kill lxcfs-usr1 lxcfs-term
-#      lxcfs-kill"), BENCH_SLOW_MS (2: reads slower than this are recorded with their time),
+# Env: BENCH_ROUNDS (20), BENCH_SECONDS (readers' longest run time; default per scenario, long
+#      enough for the rounds: they stop after them), BENCH_SCENARIOS (all: "jlxcfs-restart
+#      jlxcfs-kill jlxcfs-kill-keeper lxcfs-usr1 lxcfs-term lxcfs-kill"), BENCH_SLOW_MS (2: reads slower than this are recorded with their time),
 #      JLXCFS_OPTS (extra daemon options), JLXCFS_BUILD (1; 0 = never build), LXCFS_BIN
 #      (/usr/bin/lxcfs).
 # Per scenario: the stall distribution (for every reader and round, the longest open/read/close
@@ -19,7 +19,7 @@ top=$(dirname "$here")
 . "$here/lib.sh"
 rounds=${BENCH_ROUNDS:-20}
 secs_env=${BENCH_SECONDS:-}
-grace=20          # a reader that has not printed SECONDS + grace after its start is hung
+grace=20          # a reader that has not printed grace s after the stop (or SECONDS) is hung
 slow_ms=${BENCH_SLOW_MS:-2}   # the readers record every read slower than this (start, duration)
 mem_limit=$((256 << 20))
 lxcfs_bin=${LXCFS_BIN:-/usr/bin/lxcfs}
@@ -480,7 +480,7 @@ run_scenario() {
     if [ -z "$line" ]; then
       hung=$((hung + 1))
       stall_mark='≥ '
-      details+=("- ${files[i]} reader: no result within ${secs} + ${grace} s: hung, killed. stderr: $(tr '\n' ' ' <"$sdir/reader-$i.err" 2>/dev/null | cut -c1-300)")
+      details+=("- ${files[i]} reader: no result within ${grace} s of the stop: hung, killed. stderr: $(tr '\n' ' ' <"$sdir/reader-$i.err" 2>/dev/null | cut -c1-300)")
       continue
     fi
     local n f e l h ff lf fe
