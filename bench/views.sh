@@ -247,7 +247,8 @@ cc -O2 -Wall -o "$here/target/opsloop" "$here/opsloop.c"
 opsloop=$here/target/opsloop
 
 # Runs opsloop in a fresh container of cgroup $1 ("$2" = file, $3 = seconds, $4 = readers,
-# $5 = warmup); sets ops and errs (errs = 1, ops = 0 if opsloop failed).
+# $5 = warmup); sets ops (per s), cnt (cycles counted) and errs (errs = 1, ops = cnt = 0 if
+# opsloop failed).
 run_opsloop() {
   local out=
   in_container "$1" "$opsloop" "$2" "$3" "$4" "$5" "$read_size" >"$work/opsloop.out"
@@ -255,7 +256,9 @@ run_opsloop() {
   opsloop_line=${out:-opsloop failed}
   ops=$(sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
   errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")
+  cnt=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$out")
   [ -n "$ops" ] || { ops=0; errs=${errs:-1}; }
+  cnt=${cnt:-0}
 }
 
 declare -A prefix=()   # target -> directory holding proc/..., for targets that are up
@@ -444,7 +447,7 @@ for ((rep = 1; rep <= repeat; rep++)); do
         say "round $rep/$repeat $f readers=$p $t: $opsloop_line"
         samples[$f,$p,$t]+="$ops "
         errs_of[$f,$p,$t]=$((${errs_of[$f,$p,$t]:-0} + errs))
-        [ "$t" != jlxcfs ] || jlxcfs_reads=$(awk -v a="$jlxcfs_reads" -v o="$ops" -v s="$secs" 'BEGIN { printf "%.0f", a + o * s }')
+        [ "$t" != jlxcfs ] || jlxcfs_reads=$((jlxcfs_reads + cnt))
       done
     done
   done
@@ -453,16 +456,19 @@ done
 # --- 2. jlxcfs footprint after at least BENCH_READS reads ---
 if jlxcfs_alive; then
   jlxcfs_sample bench
-  # Top up with 2 readers per file, each pass sized from the rates just measured (1..600 s).
+  # Top up with the most readers of step 1 (at most 8: the highest rate), a pass per file, each
+  # sized from the rate just measured (1..120 s; what is still missing is measured again after).
+  topup_p=1
+  for p in "${readers_list[@]}"; do ((p > 8 || p <= topup_p)) || topup_p=$p; done
   while jlxcfs_alive && ((jlxcfs_reads < min_reads)); do
     rem=$((min_reads - jlxcfs_reads))
     for f in "${files[@]}"; do
-      rate=$(median <<<"${samples[$f,2,jlxcfs]:-${samples[$f,${readers_list[0]},jlxcfs]:-}}")
+      rate=$(median <<<"${samples[$f,$topup_p,jlxcfs]:-}")
       t=$(awk -v r="$rem" -v n="${#files[@]}" -v q="${rate:-0}" \
-        'BEGIN { s = q > 0 ? int(r / n / q + 1) : 1; print (s < 1 ? 1 : s > 600 ? 600 : s) }')
-      run_opsloop reader "${prefix[jlxcfs]}/$f" "$t" 2 0
-      say "reads top-up: $f ${t}s readers=2: $opsloop_line"
-      jlxcfs_reads=$(awk -v a="$jlxcfs_reads" -v o="$ops" -v s="$t" 'BEGIN { printf "%.0f", a + o * s }')
+        'BEGIN { s = q > 0 ? int(r / n / q + 1) : 1; print (s < 1 ? 1 : s > 120 ? 120 : s) }')
+      run_opsloop reader "${prefix[jlxcfs]}/$f" "$t" "$topup_p" 0
+      say "reads top-up: $f ${t}s readers=$topup_p: $opsloop_line"
+      jlxcfs_reads=$((jlxcfs_reads + cnt))
       errs_of[topup]=$((${errs_of[topup]:-0} + errs))
       ((ops > 0)) || break 2
       ((jlxcfs_reads < min_reads)) || break
