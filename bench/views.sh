@@ -461,8 +461,8 @@ if jlxcfs_alive; then
   topup_p=1
   for p in "${readers_list[@]}"; do ((p > 8 || p <= topup_p)) || topup_p=$p; done
   while jlxcfs_alive && ((jlxcfs_reads < min_reads)); do
-    rem=$((min_reads - jlxcfs_reads))
     for f in "${files[@]}"; do
+      rem=$((min_reads - jlxcfs_reads))
       rate=$(median <<<"${samples[$f,$topup_p,jlxcfs]:-}")
       t=$(awk -v r="$rem" -v n="${#files[@]}" -v q="${rate:-0}" \
         'BEGIN { s = q > 0 ? int(r / n / q + 1) : 1; print (s < 1 ? 1 : s > 120 ? 120 : s) }')
