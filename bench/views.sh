@@ -457,18 +457,19 @@ done
 if jlxcfs_alive; then
   jlxcfs_sample bench
   # Top up with the most readers of step 1 (at most 8: the highest rate), a pass per file, each
-  # sized from the rate just measured (1..120 s; what is still missing is measured again after).
+  # sized from its rate in step 1 and what is still missing (1..120 s).
   topup_p=1
   for p in "${readers_list[@]}"; do ((p > 8 || p <= topup_p)) || topup_p=$p; done
   while jlxcfs_alive && ((jlxcfs_reads < min_reads)); do
+    left=${#files[@]}   # passes left in this round: each takes its share of what is missing
     for f in "${files[@]}"; do
       rem=$((min_reads - jlxcfs_reads))
       rate=$(median <<<"${samples[$f,$topup_p,jlxcfs]:-}")
-      t=$(awk -v r="$rem" -v n="${#files[@]}" -v q="${rate:-0}" \
+      t=$(awk -v r="$rem" -v n="$left" -v q="${rate:-0}" \
         'BEGIN { s = q > 0 ? int(r / n / q + 1) : 1; print (s < 1 ? 1 : s > 120 ? 120 : s) }')
       run_opsloop reader "${prefix[jlxcfs]}/$f" "$t" "$topup_p" 0
       say "reads top-up: $f ${t}s readers=$topup_p: $opsloop_line"
-      jlxcfs_reads=$((jlxcfs_reads + cnt))
+      jlxcfs_reads=$((jlxcfs_reads + cnt)) left=$((left - 1))
       errs_of[topup]=$((${errs_of[topup]:-0} + errs))
       ((ops > 0)) || break 2
       ((jlxcfs_reads < min_reads)) || break
