@@ -557,7 +557,7 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "- kernel: $(uname -r), CPUs: $(nproc); load average at the start: $load_start, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- command: ${envline}${cmdline}"
-echo "- rounds per scenario: $rounds, a second apart; reader grace: ${grace} s after its run time, then it counts as hung"
+echo "- rounds per scenario: $rounds, a second apart; a reader that has not reported ${grace} s after the stop counts as hung"
 echo "- containers: 3 per scenario (fresh for each), cgroup $cg_mode ($(printf '%s ' "${cg_roots[@]}" | sed 's/ $//'))/jlxcfs-bench-restart-$$-SCENARIO-cN, memory limit 256 MiB${cg_note:+ ($cg_note)};"
 echo "  each \`unshare --pid --fork --kill-child --mount --mount-proc --propagation private\` with the daemon's"
 echo "  proc/meminfo, proc/stat, proc/uptime bind-mounted over /proc/..., pid 1 = one reader at full speed"
