@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034,SC2154 # cg_mode is read, say and work are defined, by the sourcing script
+# shellcheck shell=bash disable=SC2034,SC2154 # cg_mode is read; say, work, cg_name, mem_limit are defined by the sourcing script
 # Helpers shared by the benchmark scripts; sourced, not run. A script that uses
 # remove_cgroups or on_exit_teardown defines say() and, for on_exit_teardown, teardown() and
 # $work first.
@@ -27,6 +27,59 @@ find_cgroup_roots() {
     case " ${cg_roots[*]} " in *" $r "*) ;; *) cg_roots+=("$r") ;; esac
   done
   [ "${#cg_roots[@]}" -gt 0 ] || { say "no cgroup v1 hierarchy under /sys/fs/cgroup and no cgroup v2 either"; exit 1; }
+}
+
+# Parent pid of $1 (empty if gone), without forking: /proc/PID/stat after "(comm) STATE ".
+ppid_of() {
+  local s
+  { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 0
+  s=${s##*) }
+  s=${s#* }
+  echo "${s%% *}"
+}
+
+# Containers of views.sh and requests.sh: a parent cgroup $cg_name in every hierarchy of cg_roots,
+# one child per container with a memory limit of $mem_limit bytes and no CPU quota; every
+# directory made is appended to created_cgs (parents first).
+cg_mkdir() { # $1 = cgroup directory to create (parent first)
+  mkdir "$1"
+  created_cgs+=("$1")
+  if [ -f "$1/cpuset.cpus" ] && [ "$cg_mode" = v1 ]; then  # v1 cpuset: empty until set
+    cat "$1/../cpuset.cpus" >"$1/cpuset.cpus"
+    cat "$1/../cpuset.mems" >"$1/cpuset.mems"
+  fi
+}
+
+cg_setup_parent() {
+  local r c ctrls=()
+  for r in "${cg_roots[@]}"; do
+    cg_mkdir "$r/$cg_name"
+    if [ "$cg_mode" = v2 ]; then  # delegate what our own parent offers; never touch the root's settings
+      read -r -a ctrls <"$r/$cg_name/cgroup.controllers" || true
+      for c in "${ctrls[@]}"; do
+        echo "+$c" >"$r/$cg_name/cgroup.subtree_control" 2>/dev/null || true
+      done
+    fi
+  done
+}
+
+# Creates container $1's cgroups: memory limit, no CPU quota.
+cg_make() {
+  local r d
+  for r in "${cg_roots[@]}"; do
+    d=$r/$cg_name/$1
+    cg_mkdir "$d"
+    if [ -f "$d/memory.limit_in_bytes" ]; then echo "$mem_limit" >"$d/memory.limit_in_bytes"; fi
+    if [ -f "$d/memory.max" ]; then echo "$mem_limit" >"$d/memory.max"; fi
+  done
+}
+
+# Moves the calling (sub)shell into container $1's cgroups; run it in a subshell before exec.
+cg_join() {
+  local r
+  for r in "${cg_roots[@]}"; do
+    echo "$BASHPID" >"$r/$cg_name/$1/cgroup.procs" || return 1
+  done
 }
 
 # Every pid in one of our cgroups (created_cgs): only processes the script created are ever there.

@@ -1,14 +1,16 @@
 /*
  * opsloop: open/read/close load generator for the FUSE benchmark.
  *
- * Usage: opsloop FILE SECONDS READERS [WARMUP_SECONDS [READ_SIZE]]
+ * Usage: opsloop FILE SECONDS READERS [WARMUP_SECONDS [READ_SIZE [MAX_OPS]]]
  *
  * Forks READERS children; each loops open(FILE, O_RDONLY) / read(READ_SIZE) /
- * close for WARMUP seconds (not counted), then SECONDS (counted); READ_SIZE is
- * the size of the single read() per cycle, 4096 bytes by default. A failed
- * open/read/close or a read returning 0 bytes counts as an error. Children
- * send their counts to the parent through a pipe; the parent prints
- *   ops_per_s=<total ops/s> errors=<n> readers=<P>
+ * close for WARMUP seconds (not counted), then SECONDS (counted), or until it
+ * has done MAX_OPS counted cycles when MAX_OPS > 0 (bench/requests.sh counts
+ * the FUSE requests of a known number of cycles); READ_SIZE is the size of the
+ * single read() per cycle, 4096 bytes by default. A failed open/read/close or a
+ * read returning 0 bytes counts as an error. Children send their counts to the
+ * parent through a pipe; the parent prints
+ *   ops_per_s=<total ops/s> errors=<n> readers=<P> ops=<counted cycles>
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +53,7 @@ static int one_op(const char *file, char *buf, size_t size)
 	return err;
 }
 
-static void child(const char *file, double seconds, double warmup, size_t size, int wfd)
+static void child(const char *file, double seconds, double warmup, size_t size, uint64_t max_ops, int wfd)
 {
 	char *buf = malloc(size);
 	struct result r = {0, 0, 0};
@@ -68,7 +70,7 @@ static void child(const char *file, double seconds, double warmup, size_t size, 
 	do {
 		r.errors += (uint64_t)one_op(file, buf, size);
 		r.ops++;
-	} while ((t = now_ns()) < end);
+	} while ((t = now_ns()) < end && (max_ops == 0 || r.ops < max_ops));
 	r.elapsed_ns = t - start;
 	if (write(wfd, &r, sizeof r) != (ssize_t)sizeof r)
 		_exit(2);
@@ -80,22 +82,25 @@ int main(int argc, char **argv)
 	int fds[2], i, readers, failed = 0;
 	double seconds, warmup = 0, ops_per_s = 0;
 	long size = 4096;
-	uint64_t errors = 0;
+	long long max_ops = 0;
+	uint64_t errors = 0, ops = 0;
 	struct result r;
 	pid_t self = getpid();
 
-	if (argc < 4 || argc > 6) {
-		fprintf(stderr, "usage: %s FILE SECONDS READERS [WARMUP_SECONDS [READ_SIZE]]\n", argv[0]);
+	if (argc < 4 || argc > 7) {
+		fprintf(stderr, "usage: %s FILE SECONDS READERS [WARMUP_SECONDS [READ_SIZE [MAX_OPS]]]\n", argv[0]);
 		return 2;
 	}
 	seconds = atof(argv[2]);
 	readers = atoi(argv[3]);
 	if (argc >= 5)
 		warmup = atof(argv[4]);
-	if (argc == 6)
+	if (argc >= 6)
 		size = atol(argv[5]);
-	if (seconds <= 0 || readers < 1 || warmup < 0 || size < 1 || size > (64L << 20)) {
-		fprintf(stderr, "opsloop: SECONDS and READERS must be > 0, WARMUP >= 0, 1 <= READ_SIZE <= 64 MiB\n");
+	if (argc == 7)
+		max_ops = atoll(argv[6]);
+	if (seconds <= 0 || readers < 1 || warmup < 0 || size < 1 || size > (64L << 20) || max_ops < 0) {
+		fprintf(stderr, "opsloop: SECONDS and READERS must be > 0, WARMUP >= 0, 1 <= READ_SIZE <= 64 MiB, MAX_OPS >= 0\n");
 		return 2;
 	}
 	if (pipe(fds) != 0) {
@@ -116,7 +121,7 @@ int main(int argc, char **argv)
 			if (getppid() != self)
 				_exit(1);
 			close(fds[0]);
-			child(argv[1], seconds, warmup, (size_t)size, fds[1]);
+			child(argv[1], seconds, warmup, (size_t)size, (uint64_t)max_ops, fds[1]);
 		}
 	}
 	close(fds[1]);
@@ -132,6 +137,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		errors += r.errors;
+		ops += r.ops;
 		if (r.elapsed_ns > 0)
 			ops_per_s += (double)r.ops * 1e9 / (double)r.elapsed_ns;
 	}
@@ -141,7 +147,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "opsloop: %d of %d readers did not report\n", failed, readers);
 		return 1;
 	}
-	printf("ops_per_s=%.0f errors=%llu readers=%d\n", ops_per_s,
-	       (unsigned long long)errors, readers);
+	printf("ops_per_s=%.0f errors=%llu readers=%d ops=%llu\n", ops_per_s,
+	       (unsigned long long)errors, readers, (unsigned long long)ops);
 	return 0;
 }
