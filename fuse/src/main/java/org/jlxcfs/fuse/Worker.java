@@ -103,8 +103,8 @@ final class Worker implements Runnable {
      * a request counts one up, each that finds none one down, within ±{@value #SCORE_LIMIT}; it
      * reads at once while the count is not negative, and tries once every {@value #PROBE_EVERY}
      * requests otherwise, so that it notices when the load grows. Measured on 2 CPUs, system calls
-     * per open/read/close cycle: 1 reader 11.5 reading at once always, 8.7 waiting first always;
-     * 2 readers 7.5 and 8.7.
+     * of the daemon per open/read/close cycle: 1 reader 11.5 reading at once always, 8.7 waiting
+     * first always, 7.6-9.3 learning; 2 readers 7.5, 8.7 and 7.2-8.1.
      */
     static final int SCORE_LIMIT = 4, PROBE_EVERY = 8;
 

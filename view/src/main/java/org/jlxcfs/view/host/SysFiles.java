@@ -24,7 +24,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Reads small kernel files (/proc, cgroupfs, sysfs) with three system calls and a per-thread
  * buffer. Every read of a virtual file reads a dozen of them, and java.nio's general path
  * (channels, size probing, growing buffers) costs several times the system calls themselves.
- * Errors are the usual java.nio exceptions, so callers need not care which reader ran.
+ * Errors are the usual java.nio exceptions, so callers need not care which reader ran. What was
+ * read successfully is shared with every caller that asks for the same file within a few
+ * milliseconds ({@link Recent}).
  */
 public final class SysFiles {
     private SysFiles() {}
