@@ -121,6 +121,32 @@ class ContainerViewsLiveTest {
         }
     }
 
+    /**
+     * Kernel files and renderings are shared for a few milliseconds among readers of one container:
+     * two containers read at full speed at once, and each must only ever see its own limit.
+     */
+    @Test
+    void readersOfTwoBusyContainersAtOnceEachSeeOnlyTheirOwn() throws Exception {
+        try (LiveContainer a = new LiveContainer(200 * MIB, 0, null).start(daemon.mountPoint);
+             LiveContainer b = new LiveContainer(300 * MIB, 0, null).start(daemon.mountPoint)) {
+            Process ra = a.spawn(memTotalLoop(200 * 1024)), ra2 = a.spawn(memTotalLoop(200 * 1024));
+            Process rb = b.spawn(memTotalLoop(300 * 1024));
+            for (Process p : new Process[] {ra, ra2, rb}) {
+                assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("reader finished").isTrue();
+                String out = new String(p.getInputStream().readAllBytes()).strip();
+                assertThat(out).as("reads / reads showing another MemTotal (stderr: %s)",
+                        new String(p.getErrorStream().readAllBytes())).isEqualTo("3000 0");
+            }
+        }
+    }
+
+    /** Reads MemTotal 3000 times as fast as it can; prints the reads and those that were not {@code kb}. */
+    private static String memTotalLoop(long kb) {
+        return "exec /usr/bin/python3 -c \"import sys\nn = bad = 0\nfor i in range(3000):\n"
+                + "    f = open(\\\"/proc/meminfo\\\"); line = f.readline(); f.close()\n"
+                + "    n += 1; bad += line.split()[1] != sys.argv[1]\nprint(n, bad)\" " + kb;
+    }
+
     @Test
     void uptimeCountsFromTheContainersStart() throws Exception {
         double host = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
