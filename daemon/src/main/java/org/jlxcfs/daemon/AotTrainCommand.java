@@ -1,6 +1,8 @@
 package org.jlxcfs.daemon;
 
 import org.jlxcfs.daemon.aot.TreeWalk;
+import org.jlxcfs.daemon.keeper.KeeperClient;
+import org.jlxcfs.fuse.MountTable;
 import org.jlxcfs.fuse.FuseConfig;
 import org.jlxcfs.fuse.InitState;
 import org.jlxcfs.fuse.Libc;
@@ -13,6 +15,11 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 
@@ -43,6 +50,7 @@ final class AotTrainCommand implements Callable<Integer> {
             return 1;
         }
         touchNativeCalls();
+        loadTakeoverClasses();
         try (FileSet files = FileSet.create(view.host(), view.options())) {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options());
@@ -54,6 +62,34 @@ final class AotTrainCommand implements Callable<Integer> {
                     + bytes + " bytes)");
         }
         return 0;
+    }
+
+    /**
+     * Loads (without running) the classes of what the walk cannot play: the keeper client and
+     * protocol, the workers, the session's takeover, systemd's fd store. A starting daemon that
+     * takes a connection over loads them all before it serves; from the cache they come parsed.
+     * Every class of those packages, so that a new one is never missed.
+     */
+    private static void loadTakeoverClasses() throws IOException {
+        ClassLoader loader = AotTrainCommand.class.getClassLoader();
+        for (Class<?> anchor : List.of(KeeperClient.class, Libc.class, AotTrainCommand.class)) {
+            String pkg = anchor.getPackageName().replace('.', '/') + "/";
+            try (JarFile jar = new JarFile(Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI()).toFile())) {
+                for (JarEntry e : Collections.list(jar.entries())) {
+                    String n = e.getName();
+                    // the package itself, not its subpackages (the daemon's: health, node, remount)
+                    if (!n.startsWith(pkg) || !n.endsWith(".class") || n.indexOf('/', pkg.length()) >= 0) continue;
+                    try {
+                        Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);
+                    } catch (ClassNotFoundException | LinkageError ignored) {
+                        // a class this runtime cannot load is one the daemon never loads either
+                    }
+                }
+            } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+                // not run from jars (a test's class directories): nothing to list
+            }
+        }
+        MountTable.at(Path.of("/"));
     }
 
     /**
