@@ -1,6 +1,15 @@
 # Sourced by bin/jlxcfs and bin/mvnw: sets JAVA_HOME to a JDK or JRE 25 or newer.
 # Order: $JAVA_HOME, then the usual install paths, then java on PATH.
 java_feature() { # prints the feature release of the java binary $1 (e.g. 25), or nothing
+  # the runtime's release file says it without starting a JVM (which takes a good part of a
+  # second on a busy machine, and a restarted daemon's readers wait for it); JDKs and jlink
+  # images have one
+  local release v
+  release=$(dirname "$(dirname "$1")")/release
+  if [ -f "$release" ]; then
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")
+    [ -n "$v" ] && { echo "$v"; return; }
+  fi
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
 }
 find_java25() {

@@ -55,11 +55,12 @@ final class CliErrors {
         return Optional.of(line.toString());
     }
 
-    /** The names of jlxcfs's subcommands, from their annotations (so a new one is never missed). */
+    /** The names of jlxcfs's subcommands, from their annotations (so a new one is never missed); not the hidden ones. */
     static List<String> commands() {
         List<String> names = new ArrayList<>();
         for (Class<?> c : Main.class.getAnnotation(Command.class).subcommands()) {
-            names.add(c.getAnnotation(Command.class).name());
+            Command command = c.getAnnotation(Command.class);
+            if (!command.hidden()) names.add(command.name());
         }
         return names;
     }

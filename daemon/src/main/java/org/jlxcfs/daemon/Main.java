@@ -42,7 +42,8 @@ import java.util.logging.Level;
 
 /** {@code jlxcfs [OPTIONS] [MOUNTPOINT]}: mounts the tree and serves it in the foreground until SIGTERM or SIGINT. */
 @Command(name = "jlxcfs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {ShowCommand.class, KeeperCommand.class, RestartCommand.class, RemountCommand.class, WebhookCommand.class},
+        subcommands = {ShowCommand.class, KeeperCommand.class, RestartCommand.class, RemountCommand.class, WebhookCommand.class,
+                AotTrainCommand.class},
         description = "Serves container-aware /proc and /sys files over FUSE (in the spirit of LXCFS).",
         sortOptions = false, usageHelpAutoWidth = true)
 public final class Main implements Callable<Integer> {
