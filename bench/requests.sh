@@ -124,7 +124,8 @@ fi
 snap=$work/snapshot
 mkdir -p "$snap/daemon/target"
 cp -a "$top/bin" "$snap/bin"
-cp -a "$top/daemon/target/jlxcfs-daemon.jar" "$top/daemon/target/lib" "$snap/daemon/target/"
+# with the AOT cache when there is one (cp -a keeps the file times bin/jlxcfs compares)
+cp -a "$top/daemon/target/jlxcfs-daemon.jar" "$top/daemon/target/lib" $(ls "$top/daemon/target/jlxcfs.aot" 2>/dev/null) "$snap/daemon/target/"
 
 cg_setup_parent
 cg_make reader

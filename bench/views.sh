@@ -280,7 +280,8 @@ if [ -z "$jlxcfs_note" ]; then
   snap=$work/snapshot
   mkdir -p "$snap/daemon/target"
   cp -a "$top/bin" "$snap/bin"
-  cp -a "$top/daemon/target/jlxcfs-daemon.jar" "$top/daemon/target/lib" "$snap/daemon/target/" 2>/dev/null ||
+  # with the AOT cache when there is one (cp -a keeps the file times bin/jlxcfs compares)
+  cp -a "$top/daemon/target/jlxcfs-daemon.jar" "$top/daemon/target/lib" $(ls "$top/daemon/target/jlxcfs.aot" 2>/dev/null) "$snap/daemon/target/" 2>/dev/null ||
     say "WARNING: could not snapshot daemon/target (missing jar?)"
   jlxcfs_bin=$snap/bin/jlxcfs
   jlxcfs_mnt=$work/jlxcfs
