@@ -99,6 +99,14 @@ final class DaemonProcess implements AutoCloseable {
         List<String> options = new ArrayList<>();
         for (String word : script.substring(exec, cp).split("[\\s\\\\]+")) {
             if (word.startsWith("-")) options.add(word);
+            // "${name[@]}": a bash array of options, defined once as name=(...) (aot_opts stays empty:
+            // a cache made for bin/jlxcfs's class path would not fit the test's)
+            java.util.regex.Matcher array = java.util.regex.Pattern.compile("\"\\$\\{(\\w+)\\[@]}\"").matcher(word);
+            if (array.matches()) {
+                java.util.regex.Matcher def = java.util.regex.Pattern.compile("(?m)^" + array.group(1) + "=\\(([^)]*)\\)").matcher(script);
+                if (!def.find()) throw new AssertionError("no " + array.group(1) + "=(...) in " + binJlxcfs());
+                for (String w : def.group(1).split("[\\s\\\\]+")) if (w.startsWith("-")) options.add(w);
+            }
         }
         if (options.stream().noneMatch(o -> o.startsWith("-Xmx"))) throw new AssertionError("no -Xmx in " + binJlxcfs() + ": " + options);
         return options;

@@ -82,7 +82,9 @@ public record ProcessIdentity(int pid, long startTime) {
     private static Optional<Stat> stat(int pid) {
         if (pid <= 0) return Optional.empty();
         try {
-            String[] f = ProcessInfo.statFields(HOST, pid); // the views' parser: one per kernel format
+            // the views' parser (one per kernel format), but read now: a shared reading a few ms
+            // old may show a process that has exited since
+            String[] f = ProcessInfo.statFieldsNow(HOST, pid);
             return Optional.of(new Stat(Long.parseLong(f[19]), f[0].equals("Z") || f[0].equals("X")));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // gone (or going) while we read

@@ -42,7 +42,24 @@ public final class ProcessInfo {
      * name is in parentheses and may itself hold spaces and parentheses: cut at the last ')'.
      */
     public static String[] statFields(Host host, int pid) throws IOException {
-        String stat = read(host, pid + "/stat", pid);
+        return statFields(host, pid, read(host, pid + "/stat", pid));
+    }
+
+    /**
+     * As {@link #statFields(Host, int)}, read now rather than shared ({@link SysFiles#readStringNow}):
+     * for whoever decides on a process's life (signal it, wait for it), where a reading a few
+     * milliseconds old may describe a process that has exited since.
+     */
+    public static String[] statFieldsNow(Host host, int pid) throws IOException {
+        Path file = host.proc().resolve(pid + "/stat");
+        try {
+            return statFields(host, pid, SysFiles.readStringNow(file));
+        } catch (NoSuchFileException e) {
+            throw new GoneException(pid);
+        }
+    }
+
+    private static String[] statFields(Host host, int pid, String stat) throws IOException {
         int close = stat.lastIndexOf(')');
         if (close < 0) throw new IOException(host.proc().resolve(pid + "/stat") + " is malformed");
         return stat.substring(close + 2).trim().split(" ");

@@ -73,6 +73,11 @@ public final class SysFiles {
         return new String(FILES.get(file.toString(), () -> readFresh(file)), StandardCharsets.UTF_8);
     }
 
+    /** The file as it is now, neither taken from nor given to the readings shared for a few ms. */
+    public static String readStringNow(Path file) throws IOException {
+        return new String(readFresh(file), StandardCharsets.UTF_8);
+    }
+
     public static byte[] readBytes(Path file) throws IOException {
         return FILES.get(file.toString(), () -> readFresh(file)).clone();
     }
