@@ -241,6 +241,7 @@ class KeeperTest {
     void restartRefusesWhenTheRecordedPidNowBelongsToAnotherProcess() throws Exception {
         Process k = DaemonProcess.keeper(socket, socket.resolveSibling("keeper.log"), "--no-restart");
         Process squatter = null;
+        ProcessIdentity newcomer = null;
         try {
             Path mnt = tmp.resolve("mnt");
             Path marker = tmp.resolve("put-marker");
@@ -255,6 +256,9 @@ class KeeperTest {
             assertThat(daemon.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             squatter = squat(pid);
             org.junit.jupiter.api.Assumptions.assumeTrue(squatter != null, "could not get pid " + pid + " again (busy machine)");
+            // judged from /proc: the JDK keys exit bookkeeping by pid, and a Process made while the
+            // previous holder's entry is still there can report that one's exit as its own
+            newcomer = ProcessIdentity.of(pid).orElseThrow();
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                     "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                     "restart", "--keeper-socket", socket.toString(), "--timeout", "5", mnt.toString()));
@@ -263,10 +267,11 @@ class KeeperTest {
             assertThat(r.err().strip()).as("one line").doesNotContain("\n")
                     .contains("pid " + pid + " now belongs to another process", "nothing was started or signalled");
             Thread.sleep(300);
-            assertThat(squatter.isAlive()).as("the process now at pid " + pid + " was not signalled").isTrue();
+            assertThat(newcomer.alive()).as("the process now at pid " + pid + " was not signalled").isTrue();
             assertThat(Run.cmd(T, "pgrep", "-f", marker.toString()).out()).as("the recorded command was not run").isBlank();
         } finally {
             if (squatter != null) squatter.destroyForcibly();
+            if (newcomer != null) newcomer.signal(Libc.SIGKILL); // in case the JDK thinks it exited
             Run.kill(k);
         }
     }
