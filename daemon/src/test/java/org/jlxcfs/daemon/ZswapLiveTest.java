@@ -10,9 +10,13 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,7 +46,7 @@ class ZswapLiveTest {
         String size = System.getProperty("jlxcfs.test.zramSwap");
         if (size != null) zram = ZramSwap.create(size);
         tmp = Files.createTempDirectory("jlxcfs-zswap");
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         daemon = DaemonProcess.start(tmp.resolve("mnt"), tmp.resolve("daemon.log"));
         Files.createDirectories(tmp.resolve("off"));
         withoutZswap = DaemonProcess.start(tmp.resolve("off/mnt"), tmp.resolve("off/daemon.log"), "--disable-zswap");
@@ -185,10 +189,10 @@ class ZswapLiveTest {
             String before = Files.readString(ZSWAP_ENABLED).strip();
             ZramSwap z = new ZramSwap(before);
             try {
-                Run.cmd(Duration.ofSeconds(30), "modprobe", "zram", "num_devices=1").requireSuccess();
+                Run.cmd(Duration.ofSeconds(30), modprobe("zram", "num_devices=1")).requireSuccess();
                 Files.writeString(Path.of("/sys/block/zram0/disksize"), size);
-                Run.cmd(Duration.ofSeconds(30), "mkswap", "/dev/zram0").requireSuccess();
-                Run.cmd(Duration.ofSeconds(30), "swapon", "/dev/zram0").requireSuccess();
+                Run.cmd(Duration.ofSeconds(30), "/sbin/mkswap", "/dev/zram0").requireSuccess();
+                Run.cmd(Duration.ofSeconds(30), "/sbin/swapon", "/dev/zram0").requireSuccess();
                 Files.writeString(ZSWAP_ENABLED, "1");
                 return z;
             } catch (IOException | RuntimeException | Error e) {
@@ -200,8 +204,19 @@ class ZswapLiveTest {
         @Override
         public void close() throws IOException {
             Files.writeString(ZSWAP_ENABLED, zswapBefore.equals("Y") ? "1" : "0");
-            Run.cmd(Duration.ofSeconds(60), "swapoff", "/dev/zram0");
-            Run.cmd(Duration.ofSeconds(30), "rmmod", "zram");
+            Run.cmd(Duration.ofSeconds(60), "/sbin/swapoff", "/dev/zram0");
+            Run.cmd(Duration.ofSeconds(30), modprobe("-r", "zram"));
+        }
+
+        /** The host's modprobe where kmod is installed, else the VM's busybox (this host has no kmod). */
+        private static String[] modprobe(String... args) {
+            List<String> cmd = new ArrayList<>();
+            Path kmod = Stream.of("/usr/sbin/modprobe", "/sbin/modprobe").map(Path::of)
+                    .filter(Files::isExecutable).findFirst().orElse(null);
+            if (kmod != null) cmd.add(kmod.toString());
+            else cmd.addAll(List.of("/bb/busybox", "modprobe"));
+            cmd.addAll(List.of(args));
+            return cmd.toArray(String[]::new);
         }
     }
 }
