@@ -47,11 +47,11 @@ class ZswapLiveTest {
         if (size != null) zram = ZramSwap.create(size);
         tmp = Files.createTempDirectory("jlxcfs-zswap");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        daemon = DaemonProcess.start(tmp.resolve("mnt"), tmp.resolve("daemon.log"));
+        // one after the other: two JVMs starting at once in the emulated VM can take more than awaitServing's 120 s
+        daemon = DaemonProcess.start(tmp.resolve("mnt"), tmp.resolve("daemon.log")).awaitServing("proc/meminfo");
         Files.createDirectories(tmp.resolve("off"));
-        withoutZswap = DaemonProcess.start(tmp.resolve("off/mnt"), tmp.resolve("off/daemon.log"), "--disable-zswap");
-        daemon.awaitServing("proc/meminfo");
-        withoutZswap.awaitServing("proc/meminfo");
+        withoutZswap = DaemonProcess.start(tmp.resolve("off/mnt"), tmp.resolve("off/daemon.log"), "--disable-zswap")
+                .awaitServing("proc/meminfo");
     }
 
     @AfterAll
