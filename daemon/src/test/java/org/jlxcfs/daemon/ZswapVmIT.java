@@ -12,6 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * of bin/cgroup2-vm (Debian's 6.1 kernel: CONFIG_ZSWAP, off by default), on a 1 GiB zram swap
  * device the test makes there with zswap turned on in front of it. The VM's root is a tmpfs, on
  * which the kernel refuses a swap file; zram is a block device in RAM, which it takes.
+ * Run it with {@code -am}: without, the VM's classpath has the view jar of ~/.m2, which any
+ * other checkout's {@code install} replaces.
  */
 class ZswapVmIT {
     @Test
