@@ -11,6 +11,9 @@ final class ViewSettings {
     @Option(names = {"-u", "--disable-swap"}, description = "Show no swap: SwapTotal/SwapFree 0, /proc/swaps header only.")
     boolean disableSwap;
 
+    @Option(names = "--disable-zswap", description = "Show no zswap: the Zswap/Zswapped lines of /proc/meminfo 0.")
+    boolean disableZswap;
+
     @Option(names = "--no-cpu-quota",
             description = "Count CPUs from the cpuset only, ignoring CPU quotas (by default a 1.5-CPU limit shows 2 CPUs).")
     boolean noCpuQuota;
@@ -34,7 +37,7 @@ final class ViewSettings {
     Path cgroupRoot = Path.of("/sys/fs/cgroup");
 
     ViewOptions options() {
-        return new ViewOptions(!disableSwap, !noCpuQuota, !disableLoadavg);
+        return new ViewOptions(!disableSwap, !noCpuQuota, !disableLoadavg, !disableZswap);
     }
 
     Host host() {

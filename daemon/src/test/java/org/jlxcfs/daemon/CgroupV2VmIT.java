@@ -70,7 +70,7 @@ class CgroupV2VmIT {
         assertThat(r.exit()).isZero();
     }
 
-    private static Run.Result inVm(List<String> jvmOptions, String... tests) throws Exception {
+    static Run.Result inVm(List<String> jvmOptions, String... tests) throws Exception {
         requireVm();
         String classpath = "target/test-classes:target/classes:" + Files.readString(Path.of("target/test-classpath.txt")).strip();
         String javaHome = Path.of(ProcessHandle.current().info().command().orElseThrow()).getParent().getParent().toString();

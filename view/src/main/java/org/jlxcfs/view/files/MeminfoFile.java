@@ -30,9 +30,10 @@ import java.util.Optional;
  * <li>Slab, SReclaimable, SUnreclaim: v2 slab figures; 0 on v1 (v1 memory.stat has none).</li>
  * <li>ShmemHugePages: v2 shmem_thp, else 0; ShmemPmdMapped: 0 (no cgroup figure; as LXCFS).</li>
  * <li>v2 only, where memory.stat has the key (else the host's line): KReclaimable
- *     (slab_reclaimable), KernelStack, PageTables, SecPageTables, Percpu, FileHugePages, Zswap,
- *     Zswapped.</li>
+ *     (slab_reclaimable), KernelStack, PageTables, SecPageTables, Percpu, FileHugePages.</li>
  * <li>SwapTotal, SwapFree: {@link SwapFigures} (0 when swap is off or not accounted).</li>
+ * <li>Zswap, Zswapped: {@link ZswapFigures}, the v2 cgroup's zswap, else 0 (never the host's);
+ *     shown only where the host's file has the lines.</li>
  * <li>Every other line: the host's.</li>
  * </ul>
  *
@@ -64,7 +65,7 @@ public final class MeminfoFile implements VirtualFile {
         Map<String, Long> hostValues = ContainerMemory.parseMeminfo(text);
         Optional<ContainerMemory> memory = ContainerMemory.read(container, hostValues, options.swap());
         if (memory.isEmpty()) return hostFile;
-        Map<String, Long> values = values(memory.get(), hostValues);
+        Map<String, Long> values = values(memory.get(), hostValues, options.zswap());
 
         StringBuilder out = new StringBuilder(text.length() + 64);
         String[] lines = text.split("\n", -1);
@@ -79,7 +80,7 @@ public final class MeminfoFile implements VirtualFile {
     }
 
     /** The rewritten lines, label → KiB. */
-    private static Map<String, Long> values(ContainerMemory m, Map<String, Long> hostValues) {
+    private static Map<String, Long> values(ContainerMemory m, Map<String, Long> hostValues, boolean zswapWanted) {
         Map<String, Long> v = new LinkedHashMap<>();
         long total = m.memTotalKib();
         long free = m.memFreeKib();
@@ -97,6 +98,7 @@ public final class MeminfoFile implements VirtualFile {
         long anonPages = m.hasStat("anon", "rss") ? m.stat("anon", "rss")
                 : Math.max(0, activeAnon + inactiveAnon - shmem);
         SwapFigures swap = m.swap();
+        ZswapFigures zswap = ZswapFigures.of(m, swap, zswapWanted);
 
         v.put("MemTotal", total);
         v.put("MemFree", free);
@@ -114,6 +116,8 @@ public final class MeminfoFile implements VirtualFile {
         v.put("Mlocked", Math.min(Math.max(0, hostValues.getOrDefault("Mlocked", 0L)), unevictable / 1024));
         v.put("SwapTotal", swap.totalKib());
         v.put("SwapFree", swap.freeKib());
+        v.put("Zswap", zswap.zswapKib());
+        v.put("Zswapped", zswap.zswappedKib());
         v.put("Dirty", m.stat("file_dirty", "dirty") / 1024);
         v.put("Writeback", m.stat("file_writeback", "writeback") / 1024);
         v.put("AnonPages", anonPages / 1024);
@@ -132,8 +136,6 @@ public final class MeminfoFile implements VirtualFile {
             v2Only(v, m, "SecPageTables", "sec_pagetables");
             v2Only(v, m, "Percpu", "percpu");
             v2Only(v, m, "FileHugePages", "file_thp");
-            v2Only(v, m, "Zswap", "zswap");
-            v2Only(v, m, "Zswapped", "zswapped");
         }
         return v;
     }

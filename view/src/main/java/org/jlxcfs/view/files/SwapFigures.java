@@ -16,6 +16,8 @@ import java.util.OptionalLong;
  * <li>Both: unlimited → the host's swap; always capped at the host's SwapTotal. None when swap
  *     is switched off or the kernel does not account swap for the cgroup.</li>
  * </ul>
+ * Used includes the pages held compressed in zswap: each keeps the swap slot it was given before
+ * zswap took it, as the host's SwapFree counts it ({@link ZswapFigures}).
  */
 public record SwapFigures(long totalKib, long usedKib) {
     public static final SwapFigures NONE = new SwapFigures(0, 0);

@@ -53,7 +53,7 @@ class CpuListFileTest {
         quota(fx, "/ctr", 250_000, 100_000);
         assertThat(all(fx, fx.container("/ctr"))).isEqualTo("0-2\n0-2\n0-2\n\n");
         // quota counting off: the cpuset
-        assertThat(all(fx, fx.container("/ctr"), new ViewOptions(true, false, true))).isEqualTo("0-6\n0-6\n0-6\n\n");
+        assertThat(all(fx, fx.container("/ctr"), new ViewOptions(true, false, true, true))).isEqualTo("0-6\n0-6\n0-6\n\n");
     }
 
     @ParameterizedTest

@@ -115,7 +115,7 @@ class CpuinfoFileTest {
         // CPU 3: package 0 core 3; CPU 4: package 1 core 0 → one sibling, one core each
         assertThat(render(fx, fx.container("/pod/ctr"))).isEqualTo(x86Block(0, 3, 1, 1) + x86Block(1, 4, 1, 1));
         // with quota counting off: the whole cpuset (3 in package 0; 4-6 in package 1, cores 0-2)
-        assertThat(render(fx, fx.container("/pod/ctr"), new ViewOptions(true, false, true)))
+        assertThat(render(fx, fx.container("/pod/ctr"), new ViewOptions(true, false, true, true)))
                 .isEqualTo(x86Block(0, 3, 1, 1) + x86Block(1, 4, 3, 3) + x86Block(2, 5, 3, 3) + x86Block(3, 6, 3, 3));
     }
 

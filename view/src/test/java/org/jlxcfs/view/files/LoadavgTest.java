@@ -215,7 +215,7 @@ class LoadavgTest {
         FixtureHost fx = busyContainer(layout);
         try (LoadavgSampler s = sampler(fx)) {
             assertThat(render(new LoadavgFile(fx.host(), ViewOptions.DEFAULTS, s), fx.container("/", 1))).isEqualTo(HOST_LOADAVG);
-            assertThat(render(new LoadavgFile(fx.host(), new ViewOptions(true, true, false), s), fx.container("/ctr", 4000)))
+            assertThat(render(new LoadavgFile(fx.host(), new ViewOptions(true, true, false, true), s), fx.container("/ctr", 4000)))
                     .isEqualTo(HOST_LOADAVG);
             assertThat(s.size()).isZero();
         }

@@ -43,8 +43,8 @@ class MeminfoFileTest {
             Mlocked:            4096 kB
             SwapTotal:        524288 kB
             SwapFree:         458752 kB
-            Zswap:                 0 kB
-            Zswapped:              0 kB
+            Zswap:              8192 kB
+            Zswapped:          32768 kB
             Dirty:              1028 kB
             Writeback:           260 kB
             AnonPages:        102400 kB
@@ -232,10 +232,12 @@ class MeminfoFileTest {
     @EnumSource(Layout.class)
     void swapSwitchedOffShowsNone(Layout layout) throws IOException {
         FixtureHost fx = fixture(layout, tmp);
-        String out = render(fx, fx.container(CTR), new ViewOptions(false, true, true));
+        String out = render(fx, fx.container(CTR), new ViewOptions(false, true, true, true));
         assertThat(out).isEqualTo(replaceLines(expected(layout),
                 "SwapTotal:             0 kB",
-                "SwapFree:              0 kB"));
+                "SwapFree:              0 kB",
+                "Zswap:                 0 kB",
+                "Zswapped:              0 kB"));
     }
 
     @ParameterizedTest
@@ -251,7 +253,9 @@ class MeminfoFileTest {
         }
         assertThat(render(fx, CTR)).isEqualTo(replaceLines(expected(layout),
                 "SwapTotal:             0 kB",
-                "SwapFree:              0 kB"));
+                "SwapFree:              0 kB",
+                "Zswap:                 0 kB",
+                "Zswapped:              0 kB"));
     }
 
     @ParameterizedTest
@@ -260,9 +264,12 @@ class MeminfoFileTest {
         FixtureHost fx = fixture(layout, tmp).proc("meminfo", replaceLines(HOST_MEMINFO,
                 "SwapTotal:             0 kB",
                 "SwapFree:              0 kB"));
+        // no swap, so no zswap either (zswap holds pages that have a swap slot)
         assertThat(render(fx, CTR)).isEqualTo(replaceLines(expected(layout),
                 "SwapTotal:             0 kB",
-                "SwapFree:              0 kB"));
+                "SwapFree:              0 kB",
+                "Zswap:                 0 kB",
+                "Zswapped:              0 kB"));
     }
 
     @Test
@@ -291,13 +298,45 @@ class MeminfoFileTest {
     @Test
     void v2KeysMissingOnOlderKernelsFallBackPerLine() throws IOException {
         // before 5.9 there is no "slab" total; without CONFIG_ZSWAP no zswap keys; older still no kernel_stack
-        String stat = V2_STAT.replace("slab 5242880\n", "").replace("zswap 0\n", "").replace("zswapped 0\n", "")
+        String stat = V2_STAT.replace("slab 5242880\n", "").replace("zswap 8388608\n", "").replace("zswapped 33554432\n", "")
                 .replace("kernel_stack 1048576\n", "");
-        FixtureHost fx = MemoryFixtures.v2(tmp).cgroup("", CTR, "memory.stat", stat)
-                .proc("meminfo", replaceLines(HOST_MEMINFO, "Zswap:              1234 kB"));
+        FixtureHost fx = MemoryFixtures.v2(tmp).cgroup("", CTR, "memory.stat", stat);
+        // no zswap figures: the container's zeroes, not the host's 40960/163840
         assertThat(render(fx, CTR)).isEqualTo(replaceLines(V2_EXPECTED,
-                "Zswap:              1234 kB",
+                "Zswap:                 0 kB",
+                "Zswapped:              0 kB",
                 "KernelStack:       14400 kB"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void zswapSwitchedOffShowsNone(Layout layout) throws IOException {
+        FixtureHost fx = fixture(layout, tmp);
+        assertThat(render(fx, fx.container(CTR), new ViewOptions(true, true, true, false))).isEqualTo(replaceLines(expected(layout),
+                "Zswap:                 0 kB",
+                "Zswapped:              0 kB"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void aHostWithoutZswapLinesGetsNone(Layout layout) throws IOException {
+        // kernels before 5.19 (or without CONFIG_ZSWAP) print no Zswap lines: none are added
+        FixtureHost fx = fixture(layout, tmp).proc("meminfo", withoutZswapLines(HOST_MEMINFO));
+        assertThat(render(fx, CTR)).isEqualTo(withoutZswapLines(expected(layout)));
+    }
+
+    @Test
+    void v2ZswappedNeverExceedsTheSwapShownAsUsed() throws IOException {
+        // memory.stat is flushed lazily and can lag memory.swap.current: 4 MiB swapped, 32 MiB in zswap
+        FixtureHost fx = MemoryFixtures.v2(tmp).cgroup("", CTR, "memory.swap.current", "4194304\n");
+        assertThat(render(fx, CTR)).isEqualTo(replaceLines(V2_EXPECTED,
+                "SwapFree:         520192 kB",
+                "Zswap:              4096 kB",
+                "Zswapped:           4096 kB"));
+    }
+
+    private static String withoutZswapLines(String meminfo) {
+        return meminfo.replaceAll("(?m)^Zswap(ped)?:.*\n", "");
     }
 
     @ParameterizedTest

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Shared fixtures for the memory files: a 16 GiB host with 8 GiB of swap (a kernel 6.x
- * /proc/meminfo) and a Kubernetes-like container whose limits sit on the pod cgroup above it,
+ * Shared fixtures for the memory files: a 16 GiB host with 8 GiB of swap and 160 MiB in zswap
+ * (a kernel 6.x /proc/meminfo) and a Kubernetes-like container whose limits sit on the pod cgroup above it,
  * in a path with spaces, for the v2 and v1 (also hybrid) layouts.
  */
 final class MemoryFixtures {
@@ -39,8 +39,8 @@ final class MemoryFixtures {
             Mlocked:           32768 kB
             SwapTotal:       8388604 kB
             SwapFree:        8123456 kB
-            Zswap:                 0 kB
-            Zswapped:              0 kB
+            Zswap:             40960 kB
+            Zswapped:         163840 kB
             Dirty:              4592 kB
             Writeback:             0 kB
             AnonPages:       1654320 kB
@@ -83,7 +83,10 @@ final class MemoryFixtures {
     static final String HOST_SWAPS = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
             + "/dev/nvme0n1p3" + " ".repeat(26) + "partition\t8388604\t\t265148\t\t-2\n";
 
-    /** A v2 memory.stat (kernel 6.x key order): 100 MiB anon, 200 MiB file, 5 MiB slab. */
+    /**
+     * A v2 memory.stat (kernel 6.x key order): 100 MiB anon, 200 MiB file, 5 MiB slab; 32 MiB of
+     * the 64 MiB swapped out held in zswap, compressed to 8 MiB.
+     */
     static final String V2_STAT = """
             anon 104857600
             file 209715200
@@ -95,8 +98,8 @@ final class MemoryFixtures {
             sock 4096
             vmalloc 8192
             shmem 10485760
-            zswap 0
-            zswapped 0
+            zswap 8388608
+            zswapped 33554432
             file_mapped 52428800
             file_dirty 1052672
             file_writeback 266240

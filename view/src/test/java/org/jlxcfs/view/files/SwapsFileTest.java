@@ -80,7 +80,7 @@ class SwapsFileTest {
     @EnumSource(Layout.class)
     void swapSwitchedOffShowsTheHeaderOnly(Layout layout) throws IOException {
         FixtureHost fx = fixture(layout, tmp);
-        assertThat(render(fx, fx.container(CTR), new ViewOptions(false, true, true))).isEqualTo(HEADER);
+        assertThat(render(fx, fx.container(CTR), new ViewOptions(false, true, true, true))).isEqualTo(HEADER);
     }
 
     @ParameterizedTest
