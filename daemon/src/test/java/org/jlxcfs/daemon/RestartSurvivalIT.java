@@ -89,7 +89,7 @@ class RestartSurvivalIT {
             import os
             path, kind, seconds, started = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
             stop = sys.argv[5] if len(sys.argv) > 5 else None
-            end = time.time() + seconds; n = failed = 0; longest = 0.0; first = ''
+            end = time.time() + seconds; n = failed = 0; longest = 0.0; first = ''; begin = time.monotonic()
             while time.time() < end and not (stop and os.path.exists(stop)):
                 t = time.monotonic()
                 try:
@@ -99,7 +99,9 @@ class RestartSurvivalIT {
                     elif kind == 'stat': ok = sum(1 for l in data.splitlines() if l[:3] == 'cpu' and l[3:4].isdigit()) == 1
                     else: ok = abs(float(data.split()[0]) - (t - started)) < 5 + (time.monotonic() - t)
                     if not ok:
-                        failed += 1; first = first or 'wrong content: ' + data[:60].replace('\\n', '|')
+                        failed += 1
+                        first = first or 'wrong content at read %d, %.2f s in: %s%s' % (n + 1, t - begin, data[:60].replace('\\n', '|'),
+                            ' (expected %.2f)' % (t - started) if kind == 'uptime' else '')
                 except OSError as e:
                     failed += 1; first = first or str(e)
                 n += 1; longest = max(longest, time.monotonic() - t)
