@@ -16,10 +16,19 @@ final class OpenerPrivilege {
 
     private OpenerPrivilege() {}
 
+    /** pid 1's; where that is hidden from us (a restricted root), our own, as the daemon runs in the host's. */
+    private static Path initialUserNamespace(Path proc) throws IOException {
+        try {
+            return Files.readSymbolicLink(proc.resolve("1/ns/user"));
+        } catch (IOException e) {
+            return Files.readSymbolicLink(proc.resolve("self/ns/user"));
+        }
+    }
+
     static boolean of(Path proc, int pid) {
         try {
             Path own = Files.readSymbolicLink(proc.resolve(pid + "/ns/user"));
-            if (!own.equals(Files.readSymbolicLink(proc.resolve("1/ns/user")))) return false;
+            if (!own.equals(initialUserNamespace(proc))) return false;
             for (String line : Files.readAllLines(proc.resolve(pid + "/status"))) {
                 if (line.startsWith("CapEff:")) {
                     long caps = Long.parseUnsignedLong(line.substring(7).trim(), 16);
