@@ -55,7 +55,8 @@ public final class PressureTriggerFile implements Content.Pollable {
             throw FuseError.of(Errno.EIO, "finding the pressure file of pid " + caller.pid() + ": " + e.getMessage());
         }
         // counted per kernel cgroup: every process of a container shares its bound
-        String owner = source.getParent().toString();
+        String owner = source.getFileName().toString().endsWith(".pressure") ? source.getParent().toString()
+                : "the host's root cgroup";
         return triggers.create(fh, data, source, owner);
     }
 
