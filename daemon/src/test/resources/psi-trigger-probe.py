@@ -2,8 +2,8 @@
 #   wait FILE TRIGGER SECONDS     write TRIGGER (with its NUL), poll POLLPRI for SECONDS:
 #                                 "event SECONDS_SINCE_WRITE REVENTS_HEX EPOCH_SECONDS" per wake-up, then "events N"
 #   writes FILE                   the malformed writes and the second write: "CASE\tERRNO|OK"
-#   many FILE N TRIGGER           opens N handles and writes TRIGGER to each, keeping them open:
-#                                 "ok N refused M errno E", then holds them until stdin closes
+#   many FILE N TRIGGER HOLD      opens N handles and writes TRIGGER to each, keeping them open:
+#                                 "ok N refused M errno E", then holds them HOLD seconds
 import errno, os, resource, select, sys, time
 
 def err(e):
@@ -71,7 +71,7 @@ def writes(path):
     print("first write\t%s" % r)
     print("second write on the handle\t%s" % r2)
 
-def many(path, n, trigger):
+def many(path, n, trigger, hold):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 100), hard))
     fds, ok, refused, errs = [], 0, 0, set()
@@ -85,7 +85,7 @@ def many(path, n, trigger):
             errs.add(r)
             os.close(fd)
     print("ok %d refused %d errno %s" % (ok, refused, ",".join(sorted(errs)) or "-"), flush=True)
-    sys.stdin.read()
+    time.sleep(hold)
 
 mode = sys.argv[1]
 if mode == "wait":
@@ -93,4 +93,4 @@ if mode == "wait":
 elif mode == "writes":
     writes(sys.argv[2])
 elif mode == "many":
-    many(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    many(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))

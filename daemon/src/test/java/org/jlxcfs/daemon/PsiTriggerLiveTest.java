@@ -1,0 +1,210 @@
+package org.jlxcfs.daemon;
+
+import org.jlxcfs.fuse.testing.RequiresRootAndFuse;
+import org.jlxcfs.fuse.testing.Run;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * PSI triggers through the daemon's /proc/pressure files, against the real kernel: containers
+ * made of real cgroups and namespaces ({@link LiveContainer}), pollers (psi-trigger-probe.py)
+ * running in their pid and mount namespaces, so the daemon resolves them to their container and
+ * creates the trigger on its unified cgroup's cpu.pressure. CPU pressure comes from busy loops
+ * under a 10% CPU quota; the pollers themselves are outside the quota (nsenter without the
+ * cgroups), as a monitoring agent would be. Windows are 2 s: the test runs unprivileged for PSI
+ * (without CAP_SYS_RESOURCE in the initial user namespace, the kernel's rule and ours).
+ */
+@RequiresRootAndFuse
+class PsiTriggerLiveTest {
+    private static final String TRIGGER = "some 100000 2000000";
+    static Path tmp, probe;
+    static DaemonProcess daemon;
+    static int healthPort;
+    static LiveContainer busy, idle;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Run.requireProgram("/usr/bin/python3", "apt-get install python3");
+        Run.requireProgram("nsenter", "apt-get install util-linux");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/proc/pressure/cpu")),
+                "the kernel has no PSI (/proc/pressure/cpu): nothing to trigger on");
+        org.junit.jupiter.api.Assumptions.assumeTrue(LiveContainer.unifiedOnly()
+                        || Files.exists(Path.of("/sys/fs/cgroup/unified/cgroup.procs")),
+                "no unified cgroup hierarchy: containers have no pressure files of their own");
+        tmp = Run.sharedTempDir("jlxcfs-psi");
+        probe = tmp.resolve("psi-trigger-probe.py");
+        try (InputStream in = PsiTriggerLiveTest.class.getResourceAsStream("/psi-trigger-probe.py")) {
+            Files.copy(in, probe);
+        }
+        healthPort = Run.freePort();
+        daemon = DaemonProcess.start(tmp.resolve("mnt"), tmp.resolve("daemon.log"), "--health-port", String.valueOf(healthPort),
+                "--health-address", "127.0.0.1").awaitServing("proc/meminfo");
+        busy = new LiveContainer(0, 0.1, null).start(null);
+        idle = new LiveContainer(0, 0, null).start(null);
+        for (int i = 0; i < 2; i++) busy.spawn("while :; do :; done");
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        for (LiveContainer c : new LiveContainer[] {busy, idle}) if (c != null) c.close();
+        if (daemon != null) {
+            daemon.signal("TERM");
+            daemon.awaitExit(Duration.ofSeconds(20));
+            daemon.close();
+        }
+        Run.deleteTree(tmp);
+    }
+
+    private static Path cpuPressure() {
+        return daemon.mountPoint.resolve("proc/pressure/cpu");
+    }
+
+    /** The probe in {@code c}'s pid and mount namespaces, not in its cgroups (it is resolved by its pid namespace). */
+    private static Process probeIn(LiveContainer c, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--target", String.valueOf(c.initPid()), "--pid", "--mount", "--",
+                "/usr/bin/python3", probe.toString()));
+        cmd.addAll(List.of(args));
+        return Run.start(Map.of(), cmd.toArray(String[]::new));
+    }
+
+    private static String run(LiveContainer c, String... args) throws IOException {
+        return Run.await(probeIn(c, args), Duration.ofSeconds(60), "psi-trigger-probe " + args[0]).requireSuccess().out();
+    }
+
+    private static List<Double> events(String out) {
+        return out.lines().filter(l -> l.startsWith("event ")).map(l -> Double.parseDouble(l.split(" ")[1])).toList();
+    }
+
+    @Test
+    void aTriggerInABusyContainerFiresWithinSecondsAndNotInAnIdleOne() throws Exception {
+        // both at once: the idle one waits while the busy one is loaded
+        Process b = probeIn(busy, "wait", cpuPressure().toString(), TRIGGER, "8");
+        Process i = probeIn(idle, "wait", cpuPressure().toString(), TRIGGER, "8");
+        String busyOut = Run.await(b, Duration.ofSeconds(60), "busy poller").requireSuccess().out();
+        String idleOut = Run.await(i, Duration.ofSeconds(60), "idle poller").requireSuccess().out();
+        System.out.println("== busy container (10% CPU, 2 busy loops):\n" + busyOut + "== idle container:\n" + idleOut);
+        List<Double> e = events(busyOut);
+        assertThat(e).as("POLLPRI wake-ups in the busy container within 8 s").isNotEmpty();
+        assertThat(e.getFirst()).as("seconds to the first event").isLessThan(5.0);
+        assertThat(busyOut).as("every wake-up is POLLPRI alone").doesNotContain("0x8").doesNotContain("0xa");
+        assertThat(events(idleOut)).as("wake-ups in the idle container").isEmpty();
+    }
+
+    @Test
+    void malformedTriggersGetEinvalAndASecondWriteOnAHandleEbusy() throws Exception {
+        Map<String, String> expected = new LinkedHashMap<>();
+        for (String bad : List.of("bad keyword", "leading blank", "no numbers", "one number", "zero window", "huge window",
+                "threshold above window", "zero threshold", "negative", "not NUL-terminated", "longer than a page",
+                "empty string", "unprivileged 1 s window")) {
+            expected.put(bad, "EINVAL");
+        }
+        expected.put("full 2 s", "OK");
+        expected.put("some 2 s then NUL and junk", "OK");
+        expected.put("first write", "OK");
+        expected.put("second write on the handle", "EBUSY");
+        String out = run(idle, "writes", cpuPressure().toString());
+        System.out.println("== writes to " + cpuPressure() + ":\n" + out);
+        Map<String, String> seen = new LinkedHashMap<>();
+        out.lines().map(l -> l.split("\t")).forEach(f -> seen.put(f[0], f[1]));
+        assertThat(seen).isEqualTo(expected);
+        // the same file read afterwards is still the container's pressure file
+        String read = Run.cmd(Duration.ofSeconds(30), "nsenter", "--target", String.valueOf(idle.initPid()), "--pid", "--mount",
+                "--", "cat", cpuPressure().toString()).requireSuccess().out();
+        assertThat(read).startsWith("some avg10=");
+    }
+
+    @Test
+    void tenThousandHandlesStopAtTheBoundWithEnospcAndAnotherContainersTriggerStillFires() throws Exception {
+        int fdsBefore = daemonFds();
+        Process many = probeIn(idle, "many", cpuPressure().toString(), "10000", TRIGGER, "60");
+        try {
+            BufferedReader r = many.inputReader();
+            CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return r.readLine();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            String result = line.get(120, TimeUnit.SECONDS);
+            System.out.println("== 10,000 handles in one container: " + result);
+            assertThat(result).isEqualTo("ok 64 refused 9936 errno ENOSPC");
+            assertThat(metric("jlxcfs_psi_triggers")).as("triggers the daemon says it holds").isEqualTo(64);
+            String busyOut = run(busy, "wait", cpuPressure().toString(), TRIGGER, "8");
+            System.out.println("== meanwhile in the busy container:\n" + busyOut);
+            assertThat(events(busyOut)).as("POLLPRI in the other container while the first holds its 64").isNotEmpty();
+            assertThat(daemon.log()).contains("refused ENOSPC: container ").contains("holds 64 triggers already");
+        } finally {
+            Run.kill(many);
+            many.waitFor(30, TimeUnit.SECONDS);
+        }
+        // released with the handles: no trigger, no fd left behind
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while ((metric("jlxcfs_psi_triggers") != 0 || daemonFds() > fdsBefore) && System.nanoTime() < deadline) Thread.sleep(100);
+        assertThat(metric("jlxcfs_psi_triggers")).as("triggers held after the handles closed").isZero();
+        assertThat(daemonFds()).as("daemon fds after the handles closed (before: " + fdsBefore + ")").isLessThanOrEqualTo(fdsBefore);
+    }
+
+    @Test
+    void withTriggersDisabledAWriteOpenIsRefusedErofsAndPollAnswersLikeAnyFile() throws Exception {
+        Path dir = tmp.resolve("disabled");
+        Files.createDirectories(dir);
+        try (DaemonProcess off = DaemonProcess.start(dir.resolve("mnt"), dir.resolve("daemon.log"), "--disable-psi-triggers")
+                .awaitServing("proc/meminfo")) {
+            Path file = off.mountPoint.resolve("proc/pressure/cpu");
+            String script = """
+                    import errno, os, select, sys
+                    p = sys.argv[1]
+                    try:
+                        os.close(os.open(p, os.O_RDWR)); print("open OK")
+                    except OSError as e:
+                        print("open", errno.errorcode[e.errno])
+                    fd = os.open(p, os.O_RDONLY); q = select.poll(); q.register(fd, select.POLLPRI | select.POLLIN)
+                    print("poll", q.poll(1000))
+                    print("mode", oct(os.stat(p).st_mode & 0o777))
+                    """;
+            String out = Run.cmd(Duration.ofSeconds(30), "/usr/bin/python3", "-c", script, file.toString()).requireSuccess().out();
+            System.out.println("== --disable-psi-triggers:\n" + out);
+            assertThat(out).contains("open EROFS").contains("mode 0o444");
+            // the kernel answers POLL itself (ENOSYS once): readable, no POLLPRI, no POLLERR
+            assertThat(out).containsPattern("poll \\[\\(\\d+, 1\\)\\]");
+            off.signal("TERM");
+            off.awaitExit(Duration.ofSeconds(20));
+        }
+    }
+
+    private static int daemonFds() throws IOException {
+        try (var s = Files.list(Path.of("/proc/" + daemon.process.pid() + "/fd"))) {
+            return (int) s.count();
+        }
+    }
+
+    private static int metric(String name) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + healthPort + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return body.lines().filter(l -> l.startsWith(name + " ")).mapToInt(l -> Integer.parseInt(l.substring(name.length() + 1)))
+                    .findFirst().orElseThrow(() -> new AssertionError("no " + name + " in /metrics:\n" + body));
+        }
+    }
+}
