@@ -27,6 +27,8 @@ public final class RequestHandler {
     static final int IN_HEADER = 40, OUT_HEADER = 16, WRITE_IN = 40;
     /** fuse_poll_in.flags: the kernel has a waiter and wants a FUSE_NOTIFY_POLL when the answer changes. */
     static final int POLL_SCHEDULE_NOTIFY = 1;
+    /** fuse_write_in.write_flags: the write comes from the page cache (a shared writable mapping). */
+    static final int WRITE_CACHE = 1;
     static final int ATTR_SIZE = 88, ENTRY_OUT = 128, ATTR_OUT = 104, OPEN_OUT = 16, STATFS_OUT = 80,
             INIT_OUT = 64, DIRENT = 24, DIRENTPLUS = ENTRY_OUT + DIRENT;
     /** READ and READDIR replies never exceed this (32 pages: the kernel's limit without FUSE_MAX_PAGES). */
@@ -272,6 +274,8 @@ public final class RequestHandler {
         long fh = body.get(JAVA_LONG_UNALIGNED, 0);
         long offset = body.get(JAVA_LONG_UNALIGNED, 8);
         int size = body.get(JAVA_INT_UNALIGNED, 16);
+        // writeback of a shared mapping's pages, not a write(2): nothing any writer asked for
+        if ((body.get(JAVA_INT_UNALIGNED, 20) & WRITE_CACHE) != 0) throw FuseError.of(Errno.EROFS);
         if (size < 0 || size > body.byteSize() - WRITE_IN) throw new Truncated("write of " + size + " bytes");
         byte[] data = body.asSlice(WRITE_IN, size).toArray(JAVA_BYTE);
         int n = fs.write(caller, node, fh, offset, data);
