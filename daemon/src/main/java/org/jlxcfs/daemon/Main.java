@@ -270,8 +270,12 @@ public final class Main implements Callable<Integer> {
         }
         PsiTriggers t = new PsiTriggers(view.host().proc(), PsiTriggers.DEFAULT_PER_CONTAINER, PsiTriggers.DEFAULT_TOTAL);
         lifecycle.psiTriggers(t::held);
+        triggers = t;
         return t;
     }
+
+    /** Set while serving with PSI triggers on. */
+    private PsiTriggers triggers;
 
     /** What the probes and metrics report; moved on by the lifecycle below. */
     private final ServingState lifecycle = new ServingState();
@@ -551,6 +555,7 @@ public final class Main implements Callable<Integer> {
         }
         if (handover[0]) {
             session.handover();
+            if (triggers != null) triggers.wakePollersAfterHandover();
             return 0;
         }
         session.close();

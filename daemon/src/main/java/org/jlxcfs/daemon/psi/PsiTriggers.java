@@ -52,6 +52,8 @@ public final class PsiTriggers implements AutoCloseable {
     private final int epfd, stopFd;
     private final Thread waiter;
     private volatile int fuseFd = -1;
+    /** Whether {@link #fuseFd} is our clone (closed with us) rather than the session's own. */
+    private volatile boolean ownFuseFd;
     private volatile boolean closed;
 
     /** One trigger: its kernel fd, the container it counts against, and what the POLLs saw. */
@@ -81,9 +83,41 @@ public final class PsiTriggers implements AutoCloseable {
         waiter.start();
     }
 
-    /** The connection the notifications go to (set once the daemon serves one). */
-    public void attach(int fuseFd) {
-        this.fuseFd = fuseFd;
+    /**
+     * The connection the notifications go to (set once the daemon serves one): a clone of its fd of
+     * our own, never read, so notifications can still be sent after the session handed its fds over.
+     */
+    public void attach(int masterFd) {
+        try {
+            this.fuseFd = Libc.cloneFuseFd(masterFd, 0);
+            this.ownFuseFd = true;
+        } catch (LibcException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot clone the FUSE fd for PSI notifications (" + e.getMessage()
+                    + "); using the connection's own");
+            this.fuseFd = masterFd;
+        }
+    }
+
+    /**
+     * After a handover: this process's triggers die with it, and the successor does not know them
+     * (it answers their handles' POLL with POLLERR|POLLPRI, the kernel's "no trigger"). Every poller
+     * waiting on one is woken so it asks the successor now and learns its trigger is gone, instead of
+     * waiting for an event nobody will deliver.
+     */
+    public void wakePollersAfterHandover() {
+        int fd = fuseFd, woken = 0;
+        if (fd < 0) return;
+        for (Trigger t : triggers.values()) {
+            long kh;
+            synchronized (t) {
+                kh = t.kh;
+            }
+            if (kh != 0 && PollNotification.send(fd, kh) == 0) woken++;
+        }
+        if (!triggers.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, triggers.size() + " PSI triggers end with this process (" + woken
+                    + " pollers woken to learn it from the next daemon)");
+        }
     }
 
     /** Triggers held now (for metrics and logs). */
@@ -269,5 +303,6 @@ public final class PsiTriggers implements AutoCloseable {
         for (Long fh : triggers.keySet()) released(fh);
         Libc.close(epfd);
         Libc.close(stopFd);
+        if (ownFuseFd) Libc.close(fuseFd);
     }
 }
