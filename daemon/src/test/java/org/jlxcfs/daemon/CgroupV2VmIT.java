@@ -34,6 +34,14 @@ class CgroupV2VmIT {
         assertThat(r.exit()).isZero();
     }
 
+    /** PSI triggers where the containers' pressure files are their own v2 cgroups' (Debian's kernel needs psi=1). */
+    @Test
+    void psiTriggersOnPureCgroupV2() throws Exception {
+        Run.Result r = inVm(List.of(), PsiTriggerLiveTest.class.getName());
+        assertThat(r.out()).as(r.out() + r.err()).containsPattern("(?m)^4 passed, 0 failed");
+        assertThat(r.exit()).isZero();
+    }
+
     /** The VM itself: v2 alone, the command in its own cgroup with the limits asked for, its status, stdout and stderr apart. */
     @Test
     void vmRunsTheCommandInItsOwnLimitedCgroupV2AndPassesItsStatusOn() {

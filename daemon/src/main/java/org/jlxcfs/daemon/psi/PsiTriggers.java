@@ -165,16 +165,22 @@ public final class PsiTriggers implements AutoCloseable {
     }
 
     private void reserve(String container, TriggerRequest request, Path source) throws FuseError {
-        AtomicInteger c = counts.computeIfAbsent(container, k -> new AtomicInteger());
-        if (c.incrementAndGet() > perContainer) {
-            c.decrementAndGet();
+        boolean[] full = {false};
+        // one atomic step per container, so a count is never lost to a concurrent release
+        counts.compute(container, (k, c) -> {
+            AtomicInteger n = c != null ? c : new AtomicInteger();
+            if (n.get() >= perContainer) full[0] = true;
+            else n.incrementAndGet();
+            return n;
+        });
+        if (full[0]) {
             refusals.log("PSI trigger " + request + " on " + source + " refused ENOSPC: container " + container
                     + " holds " + perContainer + " triggers already (the per-container bound)", null);
             throw FuseError.of(Errno.ENOSPC);
         }
         if (held.incrementAndGet() > total) {
             held.decrementAndGet();
-            c.decrementAndGet();
+            counts.computeIfPresent(container, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
             refusals.log("PSI trigger " + request + " on " + source + " refused ENOSPC: the daemon holds " + total
                     + " triggers already (the overall bound)", null);
             throw FuseError.of(Errno.ENOSPC);
