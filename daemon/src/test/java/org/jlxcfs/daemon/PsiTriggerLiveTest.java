@@ -110,6 +110,26 @@ class PsiTriggerLiveTest {
         assertThat(events(idleOut)).as("wake-ups in the idle container").isEmpty();
     }
 
+    /**
+     * cgroup v2 only: memory.high throttles an allocator above it with sleeps the kernel counts as
+     * memory stall (on v1 there is no memory.high, and without swap a tight limit only OOM-kills).
+     */
+    @Test
+    void aMemoryTriggerFiresUnderATightMemoryHigh() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(LiveContainer.unifiedOnly(),
+                "memory.high is cgroup v2's; this host has v1 memory (runs in CgroupV2VmIT)");
+        try (LiveContainer squeezed = new LiveContainer(0, 0, null).start(null)) {
+            String own = Files.readString(Path.of("/proc/" + squeezed.initPid() + "/cgroup")).strip();
+            Path dir = Path.of("/sys/fs/cgroup" + own.substring(own.indexOf("::") + 2));
+            Files.writeString(dir.resolve("memory.high"), String.valueOf(24L << 20));
+            squeezed.spawn("exec /usr/bin/python3 -c \"b = bytearray(64 << 20)\nwhile True:\n    b[::4096] = bytes(len(b[::4096]))\n\"");
+            String out = run(squeezed, "wait", daemon.mountPoint.resolve("proc/pressure/memory").toString(), TRIGGER, "10");
+            System.out.println("== memory trigger under memory.high=24M with 64 MiB touched (" + dir + "):\n" + out
+                    + Files.readString(dir.resolve("memory.pressure")));
+            assertThat(events(out)).as("POLLPRI on proc/pressure/memory within 10 s").isNotEmpty();
+        }
+    }
+
     @Test
     void malformedTriggersGetEinvalAndASecondWriteOnAHandleEbusy() throws Exception {
         Map<String, String> expected = new LinkedHashMap<>();
