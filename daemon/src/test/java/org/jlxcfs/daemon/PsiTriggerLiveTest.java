@@ -135,28 +135,52 @@ class PsiTriggerLiveTest {
         Map<String, String> expected = new LinkedHashMap<>();
         for (String bad : List.of("bad keyword", "leading blank", "no numbers", "one number", "zero window", "huge window",
                 "threshold above window", "zero threshold", "negative", "not NUL-terminated", "longer than a page",
-                "empty string", "unprivileged 1 s window")) {
+                "empty string")) {
             expected.put(bad, "EINVAL");
         }
+        // the probe has this JVM's capabilities: privileged (any window) only with CAP_SYS_RESOURCE
+        expected.put("unprivileged 1 s window", hasCapSysResource() ? "OK" : "EINVAL");
         expected.put("full 2 s", "OK");
         expected.put("some 2 s then NUL and junk", "OK");
         expected.put("first write", "OK");
         expected.put("second write on the handle", "EBUSY");
         String out = run(idle, "writes", cpuPressure().toString());
-        System.out.println("== writes to " + cpuPressure() + ":\n" + out);
-        Map<String, String> seen = new LinkedHashMap<>();
-        out.lines().map(l -> l.split("\t")).forEach(f -> seen.put(f[0], f[1]));
-        assertThat(seen).isEqualTo(expected);
+        System.out.println("== writes to " + cpuPressure() + " (CAP_SYS_RESOURCE: " + hasCapSysResource() + "):\n" + out);
+        assertThat(results(out)).isEqualTo(expected);
+        // root without CAP_SYS_RESOURCE: a 1 s window is the privileged kind, refused; 2 s is fine
+        String dropped = Run.await(Run.start(Map.of(), "nsenter", "--target", String.valueOf(idle.initPid()), "--pid", "--mount", "--",
+                        "setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource", "/usr/bin/python3",
+                        probe.toString(), "writes", cpuPressure().toString()), Duration.ofSeconds(60), "unprivileged writes")
+                .requireSuccess().out();
+        System.out.println("== the same without CAP_SYS_RESOURCE:\n" + dropped);
+        expected.put("unprivileged 1 s window", "EINVAL");
+        assertThat(results(dropped)).isEqualTo(expected);
         // the same file read afterwards is still the container's pressure file
         String read = Run.cmd(Duration.ofSeconds(30), "nsenter", "--target", String.valueOf(idle.initPid()), "--pid", "--mount",
                 "--", "cat", cpuPressure().toString()).requireSuccess().out();
         assertThat(read).startsWith("some avg10=");
     }
 
+    private static Map<String, String> results(String out) {
+        Map<String, String> seen = new LinkedHashMap<>();
+        out.lines().map(l -> l.split("\t")).forEach(f -> seen.put(f[0], f[1]));
+        return seen;
+    }
+
+    private static boolean hasCapSysResource() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("CapEff:")) return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << 24)) != 0;
+        }
+        return false;
+    }
+
+    /** 10,000 as the issue asks; fewer under emulation (CgroupV2VmIT), where each open costs milliseconds. */
+    private static final int HANDLES = Integer.getInteger("jlxcfs.psi.handles", 10_000);
+
     @Test
     void tenThousandHandlesStopAtTheBoundWithEnospcAndAnotherContainersTriggerStillFires() throws Exception {
         int fdsBefore = daemonFds();
-        Process many = probeIn(idle, "many", cpuPressure().toString(), "10000", TRIGGER, "60");
+        Process many = probeIn(idle, "many", cpuPressure().toString(), String.valueOf(HANDLES), TRIGGER, "600");
         try {
             BufferedReader r = many.inputReader();
             CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
@@ -166,9 +190,9 @@ class PsiTriggerLiveTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            String result = line.get(120, TimeUnit.SECONDS);
-            System.out.println("== 10,000 handles in one container: " + result);
-            assertThat(result).isEqualTo("ok 64 refused 9936 errno ENOSPC");
+            String result = line.get(300, TimeUnit.SECONDS);
+            System.out.println("== " + HANDLES + " handles in one container: " + result);
+            assertThat(result).isEqualTo("ok 64 refused " + (HANDLES - 64) + " errno ENOSPC");
             assertThat(metric("jlxcfs_psi_triggers")).as("triggers the daemon says it holds").isEqualTo(64);
             String busyOut = run(busy, "wait", cpuPressure().toString(), TRIGGER, "8");
             System.out.println("== meanwhile in the busy container:\n" + busyOut);
