@@ -161,6 +161,69 @@ class PsiTriggerLiveTest {
         assertThat(read).startsWith("some avg10=");
     }
 
+    /**
+     * Triggers do not survive a restart (docs/psi-triggers.md), but a graceful one must not leave a
+     * poller waiting for events nobody delivers: the old daemon wakes it, the new one answers
+     * POLLERR|POLLPRI (no trigger), and the poller knows to re-arm.
+     */
+    @Test
+    void aGracefulRestartWakesAWaitingPollerWithPollerr() throws Exception {
+        Path dir = tmp.resolve("restart");
+        Path socket = dir.resolve("state/keeper.sock");
+        Files.createDirectories(socket.getParent());
+        Process keeper = DaemonProcess.keeper(socket, dir.resolve("keeper.log"), "--no-restart");
+        DaemonProcess first = null, second = null;
+        LiveContainer loaded = null;
+        Process poller = null;
+        try {
+            first = DaemonProcess.start(dir.resolve("mnt"), dir.resolve("first.log"), "--keeper-socket", socket.toString(),
+                    "--no-remount").awaitServing("proc/meminfo");
+            // made after the mount, so its mount namespace has it
+            loaded = new LiveContainer(0, 0.1, null).start(null);
+            for (int i = 0; i < 2; i++) loaded.spawn("while :; do :; done");
+            poller = probeIn(loaded, "wait", first.mountPoint.resolve("proc/pressure/cpu").toString(), TRIGGER, "60");
+            BufferedReader r = poller.inputReader();
+            String firstEvent = readLine(r, 30);
+            assertThat(firstEvent).as("an event before the restart").startsWith("event ");
+            second = DaemonProcess.start(dir.resolve("mnt"), dir.resolve("second.log"), "--keeper-socket", socket.toString(),
+                    "--no-remount").awaitLog("took over", Duration.ofSeconds(180));
+            long tookOver = System.nanoTime();
+            String line;
+            List<String> after = new ArrayList<>();
+            do {
+                line = readLine(r, 30);
+                after.add(line);
+            } while (line != null && !line.startsWith("events "));
+            System.out.println("== poller across a graceful restart: " + firstEvent + " | " + after + " ("
+                    + (System.nanoTime() - tookOver) / 1_000_000 + " ms after the takeover)");
+            assertThat(after).as("the poller's wake-ups after the takeover").anyMatch(l -> l.matches("event \\S+ 0xa \\S+"));
+            assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
+            assertThat(first.log()).contains("pollers woken to learn it from the next daemon");
+        } finally {
+            if (poller != null) Run.kill(poller);
+            if (loaded != null) loaded.close();
+            if (second != null) {
+                second.signal("TERM");
+                second.awaitExit(Duration.ofSeconds(30));
+            }
+            // the keeper first: a connection it holds for no daemon would hang the dead-mount check below
+            Run.kill(keeper);
+            keeper.waitFor(10, TimeUnit.SECONDS);
+            if (second != null) second.close();
+            if (first != null) first.close();
+        }
+    }
+
+    private static String readLine(BufferedReader r, int seconds) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return r.readLine();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(seconds, TimeUnit.SECONDS);
+    }
+
     private static Map<String, String> results(String out) {
         Map<String, String> seen = new LinkedHashMap<>();
         out.lines().map(l -> l.split("\t")).forEach(f -> seen.put(f[0], f[1]));
