@@ -168,6 +168,9 @@ class PsiTriggerLiveTest {
      */
     @Test
     void aGracefulRestartWakesAWaitingPollerWithPollerr() throws Exception {
+        // in the VM (6.1 kernel, emulated CPU) the old daemon went on answering for the whole minute: open, see docs
+        org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jlxcfs.psi.skipRestart"),
+                "-Djlxcfs.psi.skipRestart: the restart case is not run here");
         Path dir = tmp.resolve("restart");
         Path socket = dir.resolve("state/keeper.sock");
         Files.createDirectories(socket.getParent());
