@@ -6,6 +6,7 @@ import org.jlxcfs.daemon.keeper.KeeperReattach;
 import org.jlxcfs.daemon.keeper.ProcessIdentity;
 import org.jlxcfs.daemon.health.HealthServer;
 import org.jlxcfs.daemon.health.ServingState;
+import org.jlxcfs.daemon.psi.PsiTriggers;
 import org.jlxcfs.daemon.node.KubernetesOptions;
 import org.jlxcfs.daemon.node.NodeLabel;
 import org.jlxcfs.daemon.remount.LxcfsMounts;
@@ -74,6 +75,12 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = {"-d", "--debug"}, description = "Log every decision (FINE level).")
     boolean debug;
+
+    @Option(names = "--disable-psi-triggers",
+            description = "Refuse PSI triggers: /proc/pressure/* stay read-only (opening one for writing gets EROFS) "
+                    + "and poll(2) on them answers as on any file. By default a trigger written there is created on the "
+                    + "writer's container's cgroup pressure file, where the kernel has PSI.")
+    boolean disablePsiTriggers;
 
     @Mixin
     ViewSettings view = new ViewSettings();
@@ -197,9 +204,9 @@ public final class Main implements Callable<Integer> {
         LOG.log(System.Logger.Level.INFO, new Version().getVersion()[0] + ", pid " + ProcessHandle.current().pid()
                 + "; cgroups: " + layout);
         warnOnOwnCgroupNamespace();
-        try (FileSet files = FileSet.create(view.host(), view.options())) {
+        try (FileSet files = FileSet.create(view.host(), view.options()); PsiTriggers triggers = psiTriggers()) {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
-                    view.options());
+                    view.options(), triggers);
             files.start();
             Optional<Systemd> systemd = Systemd.fromEnvironment();
             KeeperClient keeper = null;
@@ -227,6 +234,7 @@ public final class Main implements Callable<Integer> {
                     session = FuseSession.mount(mountPoint, tree, config, replace, handOff);
                     if (!restarts.noRemount) RemountAgent.remember(history(), session.device());
                 }
+                if (triggers != null) triggers.attach(session.masterFd());
                 lifecycle.enter(ServingState.Phase.SERVING);
                 askPredecessorToHandOver();
                 if (fresh) repairContainers();
@@ -251,6 +259,23 @@ public final class Main implements Callable<Integer> {
             }
         }
     }
+
+    /** The PSI trigger table, or null when off (by option, or no PSI in this kernel: no /proc/pressure/cpu). */
+    private PsiTriggers psiTriggers() throws IOException {
+        if (disablePsiTriggers) return null;
+        if (!Files.exists(view.host().proc().resolve("pressure/cpu"))) {
+            LOG.log(System.Logger.Level.INFO, "no " + view.host().proc().resolve("pressure/cpu")
+                    + " (kernel without PSI, or psi=0): no PSI triggers");
+            return null;
+        }
+        PsiTriggers t = new PsiTriggers(view.host().proc(), PsiTriggers.DEFAULT_PER_CONTAINER, PsiTriggers.DEFAULT_TOTAL);
+        lifecycle.psiTriggers(t::held);
+        triggers = t;
+        return t;
+    }
+
+    /** Set while serving with PSI triggers on. */
+    private PsiTriggers triggers;
 
     /** What the probes and metrics report; moved on by the lifecycle below. */
     private final ServingState lifecycle = new ServingState();
@@ -530,6 +555,7 @@ public final class Main implements Callable<Integer> {
         }
         if (handover[0]) {
             session.handover();
+            if (triggers != null) triggers.wakePollersAfterHandover();
             return 0;
         }
         session.close();

@@ -5,6 +5,9 @@ import org.jlxcfs.fuse.FuseError;
 import org.jlxcfs.fuse.RateLimitedLog;
 import org.jlxcfs.fuse.tree.Content;
 import org.jlxcfs.fuse.tree.VirtualTree;
+import org.jlxcfs.daemon.psi.PressureTriggerFile;
+import org.jlxcfs.daemon.psi.PsiTriggers;
+import org.jlxcfs.view.files.PressureFile;
 import org.jlxcfs.view.ContainerResolver;
 import org.jlxcfs.view.ViewOptions;
 import org.jlxcfs.view.SharedRendering;
@@ -33,6 +36,15 @@ final class ViewTree {
      *                reader only its own cpuN directories (null: just the files)
      */
     static VirtualTree build(List<VirtualFile> files, ContainerResolver resolver, Host host, ViewOptions options) {
+        return build(files, resolver, host, options, null);
+    }
+
+    /**
+     * @param triggers with them, /proc/pressure/* take PSI triggers (mode 0666, as the kernel's
+     *                 files are); null: read-only like every other file
+     */
+    static VirtualTree build(List<VirtualFile> files, ContainerResolver resolver, Host host, ViewOptions options,
+                             PsiTriggers triggers) {
         VirtualTree.Builder b = VirtualTree.builder().dir("proc").dir("sys/devices/system/cpu");
         if (host != null) {
             b.mirror("sys/devices/system/cpu", host.sys().resolve("devices/system/cpu"),
@@ -41,7 +53,7 @@ final class ViewTree {
         for (VirtualFile file : files) {
             VirtualFile f = SharedRendering.of(file);
             RateLimitedLog failures = new RateLimitedLog(LOG, 60);
-            b.file(f.path(), f.mode(), Content.rendered(caller -> {
+            Content.Rendered rendering = caller -> {
                 try {
                     return f.render(resolver.resolve(caller.pid()));
                 } catch (ProcessInfo.GoneException e) {
@@ -51,7 +63,12 @@ final class ViewTree {
                     failures.log(f.path() + " for pid " + caller.pid() + " failed, answered EIO", e);
                     throw FuseError.of(Errno.EIO);
                 }
-            }));
+            };
+            if (triggers != null && file instanceof PressureFile p) {
+                b.file(f.path(), 0666, new PressureTriggerFile(rendering, p, resolver, triggers));
+            } else {
+                b.file(f.path(), f.mode(), Content.rendered(rendering));
+            }
         }
         return b.cacheFor(java.time.Duration.ofSeconds(1)).build();
     }

@@ -18,7 +18,10 @@ public interface FuseFileSystem {
 
     Entry getattr(Caller caller, long node) throws FuseError;
 
-    /** {@code flags} are open(2) flags; write access has been refused before this is called. */
+    /**
+     * {@code flags} are open(2) flags; write access has been refused before this is called unless
+     * {@link #writable} says the node takes writes.
+     */
     Opened open(Caller caller, long node, int flags) throws FuseError;
 
     /**
@@ -67,5 +70,29 @@ public interface FuseFileSystem {
     /** access(2) for modes other than W_OK (write access is refused before this is called). */
     default void access(Caller caller, long node, int mask) throws FuseError {
         getattr(caller, node);
+    }
+
+    /**
+     * Whether {@code node} takes writes at all (PSI trigger files): only then may it be opened for
+     * writing, and only then is WRITE passed to {@link #write}. Everything else is refused EROFS
+     * before any method here is called.
+     */
+    default boolean writable(long node) {
+        return false;
+    }
+
+    /** A write of {@code data} at {@code offset} to a {@link #writable} node; returns the bytes taken. */
+    default int write(Caller caller, long node, long fh, long offset, byte[] data) throws FuseError {
+        throw FuseError.of(Errno.EROFS);
+    }
+
+    /**
+     * poll(2) on an open handle: the ready mask (POLLIN... as in poll.h). {@code kh} is the
+     * kernel's handle for a later {@link PollNotification}, meaningful when {@code scheduleNotify}:
+     * the kernel has a waiter and wants to be told when the answer changes. ENOSYS makes the
+     * kernel stop sending POLL for the whole mount and answer every poll itself.
+     */
+    default int poll(long node, long fh, long kh, boolean scheduleNotify, int events) throws FuseError {
+        throw FuseError.of(Errno.ENOSYS);
     }
 }

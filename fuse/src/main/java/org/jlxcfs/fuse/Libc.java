@@ -163,10 +163,10 @@ public final class Libc {
         }
     }
 
-    public static final int EPOLLIN = 0x1, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLEXCLUSIVE = 1 << 28;
+    public static final int EPOLLIN = 0x1, EPOLLPRI = 0x2, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLEXCLUSIVE = 1 << 28;
     /** {@code struct epoll_event} is packed on x86_64: u32 events, u64 data. */
     public static final int EPOLL_EVENT_SIZE = 12;
-    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
 
     /** epoll_create1(EPOLL_CLOEXEC); throws on failure. */
     public static int epollCreate() throws LibcException {
@@ -190,6 +190,17 @@ public final class Libc {
             ev.set(JAVA_INT, 0, events);
             ev.set(ValueLayout.JAVA_LONG_UNALIGNED, 4, data);
             int r = (int) EPOLL_CTL.invokeExact(cs, epfd, EPOLL_CTL_ADD, fd, ev);
+            return r < 0 ? -errno(cs) : 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** epoll_ctl(EPOLL_CTL_DEL) of {@code fd}; returns 0 or -errno. */
+    public static int epollDel(int epfd, int fd) {
+        MemorySegment cs = CAPTURE.get();
+        try {
+            int r = (int) EPOLL_CTL.invokeExact(cs, epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
             return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);

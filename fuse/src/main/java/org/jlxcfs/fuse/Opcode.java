@@ -46,7 +46,7 @@ public final class Opcode {
      */
     public static boolean deliberatelyUnsupported(int opcode) {
         return switch (opcode) {
-            case FLUSH, FSYNC, FSYNCDIR, GETXATTR, LISTXATTR, STATX, GETLK, SETLK, SETLKW, BMAP, IOCTL, POLL,
+            case FLUSH, FSYNC, FSYNCDIR, GETXATTR, LISTXATTR, STATX, GETLK, SETLK, SETLKW, BMAP, IOCTL,
                  LSEEK, SYNCFS -> true;
             default -> false;
         };

@@ -24,7 +24,11 @@ public final class RequestHandler {
     /** Newest protocol minor we know; a newer kernel is answered with this one. */
     public static final int MAX_MINOR = 45;
 
-    static final int IN_HEADER = 40, OUT_HEADER = 16;
+    static final int IN_HEADER = 40, OUT_HEADER = 16, WRITE_IN = 40;
+    /** fuse_poll_in.flags: the kernel has a waiter and wants a FUSE_NOTIFY_POLL when the answer changes. */
+    static final int POLL_SCHEDULE_NOTIFY = 1;
+    /** fuse_write_in.write_flags: the write comes from the page cache (a shared writable mapping). */
+    static final int WRITE_CACHE = 1;
     static final int ATTR_SIZE = 88, ENTRY_OUT = 128, ATTR_OUT = 104, OPEN_OUT = 16, STATFS_OUT = 80,
             INIT_OUT = 64, DIRENT = 24, DIRENTPLUS = ENTRY_OUT + DIRENT;
     /** READ and READDIR replies never exceed this (32 pages: the kernel's limit without FUSE_MAX_PAGES). */
@@ -143,7 +147,8 @@ public final class RequestHandler {
             case Opcode.OPEN: {
                 need(body, 4);
                 int flags = body.get(JAVA_INT_UNALIGNED, 0);
-                if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_TRUNC) != 0) throw FuseError.of(Errno.EROFS);
+                boolean writing = (flags & Libc.O_ACCMODE) != Libc.O_RDONLY;
+                if ((writing && !fs.writable(node)) || (flags & Libc.O_TRUNC) != 0) throw FuseError.of(Errno.EROFS);
                 return opened(out, unique, fs.open(caller, node, flags));
             }
             case Opcode.READ: {
@@ -176,7 +181,7 @@ public final class RequestHandler {
             case Opcode.ACCESS: {
                 need(body, 4);
                 int mask = body.get(JAVA_INT_UNALIGNED, 0);
-                if ((mask & Libc.W_OK) != 0) throw FuseError.of(Errno.EROFS);
+                if ((mask & Libc.W_OK) != 0 && !fs.writable(node)) throw FuseError.of(Errno.EROFS);
                 fs.access(caller, node, mask);
                 return header(out, unique, OUT_HEADER);
             }
@@ -185,6 +190,17 @@ public final class RequestHandler {
                 if (target.length > MAX_READ) throw FuseError.of(Errno.ENAMETOOLONG);
                 MemorySegment.copy(target, 0, out, JAVA_BYTE, OUT_HEADER, target.length);
                 return header(out, unique, OUT_HEADER + target.length);
+            }
+            case Opcode.WRITE:
+                if (!fs.writable(node)) throw FuseError.of(Errno.EROFS);
+                return write(unique, node, caller, body, out);
+            case Opcode.POLL: {
+                need(body, 24);
+                int revents = fs.poll(node, body.get(JAVA_LONG_UNALIGNED, 0), body.get(JAVA_LONG_UNALIGNED, 8),
+                        (body.get(JAVA_INT_UNALIGNED, 16) & POLL_SCHEDULE_NOTIFY) != 0, body.get(JAVA_INT_UNALIGNED, 20));
+                out.set(JAVA_INT_UNALIGNED, OUT_HEADER, revents);
+                out.set(JAVA_INT_UNALIGNED, OUT_HEADER + 4, 0);
+                return header(out, unique, OUT_HEADER + 8);
             }
             case Opcode.INTERRUPT:
                 // Requests are answered inline in microseconds; there is never anything to interrupt.
@@ -250,6 +266,22 @@ public final class RequestHandler {
         if (!init.compareAndSet(null, negotiated)) throw FuseError.of(Errno.EPROTO);
         LOG.log(System.Logger.Level.INFO, "FUSE connection initialised: " + negotiated);
         return header(out, unique, OUT_HEADER + INIT_OUT);
+    }
+
+    /** fuse_write_in (40 bytes: fh, offset, size, write_flags, lock_owner, flags, padding), then the data. */
+    private int write(long unique, long node, Caller caller, MemorySegment body, MemorySegment out) throws FuseError {
+        need(body, WRITE_IN);
+        long fh = body.get(JAVA_LONG_UNALIGNED, 0);
+        long offset = body.get(JAVA_LONG_UNALIGNED, 8);
+        int size = body.get(JAVA_INT_UNALIGNED, 16);
+        // writeback of a shared mapping's pages, not a write(2): nothing any writer asked for
+        if ((body.get(JAVA_INT_UNALIGNED, 20) & WRITE_CACHE) != 0) throw FuseError.of(Errno.EROFS);
+        if (size < 0 || size > body.byteSize() - WRITE_IN) throw new Truncated("write of " + size + " bytes");
+        byte[] data = body.asSlice(WRITE_IN, size).toArray(JAVA_BYTE);
+        int n = fs.write(caller, node, fh, offset, data);
+        out.set(JAVA_INT_UNALIGNED, OUT_HEADER, Math.clamp(n, 0, size));
+        out.set(JAVA_INT_UNALIGNED, OUT_HEADER + 4, 0);
+        return header(out, unique, OUT_HEADER + 8);
     }
 
     private int batchForget(MemorySegment body) {

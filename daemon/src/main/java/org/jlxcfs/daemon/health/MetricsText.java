@@ -20,6 +20,12 @@ final class MetricsText {
             out.append("jlxcfs_takeovers_total{kind=\"").append(kind.label()).append("\"} ")
                     .append(state.takeovers(kind)).append('\n');
         }
+        int psi = state.psiTriggers();
+        if (psi >= 0) {
+            out.append("# HELP jlxcfs_psi_triggers PSI triggers containers hold through this process's pressure files.\n")
+                    .append("# TYPE jlxcfs_psi_triggers gauge\n")
+                    .append("jlxcfs_psi_triggers ").append(psi).append('\n');
+        }
         out.append("# HELP jlxcfs_build_info The running build of jlxcfs.\n")
                 .append("# TYPE jlxcfs_build_info gauge\n")
                 .append("jlxcfs_build_info{version=\"").append(escape(version)).append("\"} 1\n");

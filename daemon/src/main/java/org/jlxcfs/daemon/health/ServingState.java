@@ -35,6 +35,17 @@ public final class ServingState {
     private volatile Phase phase = Phase.STARTING;
     private final AtomicLongArray takeovers = new AtomicLongArray(Takeover.values().length);
 
+    /** PSI triggers the daemon holds, or -1 when it takes none (--disable-psi-triggers, no PSI). */
+    private volatile java.util.function.IntSupplier psiTriggers = () -> -1;
+
+    public void psiTriggers(java.util.function.IntSupplier held) {
+        this.psiTriggers = held;
+    }
+
+    public int psiTriggers() {
+        return psiTriggers.getAsInt();
+    }
+
     public Phase phase() {
         return phase;
     }

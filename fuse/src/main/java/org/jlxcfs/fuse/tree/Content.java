@@ -19,6 +19,24 @@ public sealed interface Content {
         byte[] render(Caller caller) throws FuseError;
     }
 
+    /**
+     * A rendered file that also takes a write and answers poll(2) per open handle, as the
+     * kernel's PSI files do. Handles are those {@link VirtualTree} gives its rendered files.
+     */
+    interface Pollable extends Rendered {
+        /** The handle {@code fh} was opened with {@code flags} (write access among them or not). */
+        void opened(Caller caller, long fh, int flags) throws FuseError;
+
+        /** A write at {@code offset} on a handle opened for writing; returns the bytes taken. */
+        int write(Caller caller, long fh, long offset, byte[] data) throws FuseError;
+
+        /** The poll mask of {@code fh} (see {@link org.jlxcfs.fuse.FuseFileSystem#poll}). */
+        int poll(long fh, long kh, boolean scheduleNotify, int events);
+
+        /** The kernel is done with {@code fh}; must not fail. */
+        void released(long fh);
+    }
+
     static Content of(String text) {
         return new Fixed(text.getBytes(StandardCharsets.UTF_8));
     }

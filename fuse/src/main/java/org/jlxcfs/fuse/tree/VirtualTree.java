@@ -77,8 +77,12 @@ public final class VirtualTree implements FuseFileSystem {
     /** A symbolic link of a mirrored host directory; its target is read from the host at each READLINK. */
     private record Link(long id, HostEntry host, Entry entry) implements Node {}
 
+    /** Whether any file answers POLL itself (else POLL is answered ENOSYS). */
+    private final boolean pollable;
+
     private VirtualTree(Map<Long, Node> nodes, long handleBudget) {
         this.nodes = nodes;
+        this.pollable = nodes.values().stream().anyMatch(n -> n instanceof File f && f.content() instanceof Content.Pollable);
         this.handles = new RenderingCache<>(handleBudget);
     }
 
@@ -148,7 +152,8 @@ public final class VirtualTree implements FuseFileSystem {
             int slash = p.lastIndexOf('/');
             if (slash > 0) dir(p.substring(0, slash));
             files.put(p, content);
-            modes.put(p, mode & 0555);
+            // only a file that takes writes (a PSI trigger file) keeps its write bits
+            modes.put(p, mode & (content instanceof Content.Pollable ? 0777 : 0555));
             return this;
         }
 
@@ -474,9 +479,42 @@ public final class VirtualTree implements FuseFileSystem {
     @Override
     public Opened open(Caller caller, long node, int flags) throws FuseError {
         File f = file(node);
-        permit(caller, f.entry().attr().mode(), Libc.R_OK);
+        int access = flags & Libc.O_ACCMODE;
+        boolean writing = access != Libc.O_RDONLY;
+        if (writing && !(f.content() instanceof Content.Pollable)) throw FuseError.of(Errno.EROFS);
+        permit(caller, f.entry().attr().mode(), (access == Libc.O_WRONLY ? 0 : Libc.R_OK) | (writing ? Libc.W_OK : 0));
         if (f.content() instanceof Content.Fixed) return new Opened(0, Opened.KEEP_CACHE);
-        return new Opened(epoch | Integer.toUnsignedLong(nextHandle.incrementAndGet()), Opened.DIRECT_IO);
+        long fh = epoch | Integer.toUnsignedLong(nextHandle.incrementAndGet());
+        if (f.content() instanceof Content.Pollable p) p.opened(caller, fh, flags);
+        return new Opened(fh, Opened.DIRECT_IO);
+    }
+
+    @Override
+    public boolean writable(long node) {
+        return nodes.get(node) instanceof File f && f.content() instanceof Content.Pollable;
+    }
+
+    @Override
+    public int write(Caller caller, long node, long fh, long offset, byte[] data) throws FuseError {
+        if (!(file(node).content() instanceof Content.Pollable p)) throw FuseError.of(Errno.EROFS);
+        return p.write(caller, fh, offset, data);
+    }
+
+    /** poll(2)'s mask for files that never block: readable and writable, like the kernel's default. */
+    public static final int DEFAULT_POLLMASK = 0x1 | 0x4 | 0x40 | 0x100; // POLLIN|POLLOUT|POLLRDNORM|POLLWRNORM
+
+    /**
+     * Files other than {@link Content.Pollable} ones answer the kernel's default mask, as /proc
+     * files without a poll method do. A tree with no pollable file answers ENOSYS, so the kernel
+     * stops asking for the whole mount.
+     */
+    @Override
+    public int poll(long node, long fh, long kh, boolean scheduleNotify, int events) throws FuseError {
+        if (!pollable) throw FuseError.of(Errno.ENOSYS);
+        if (nodes.get(node) instanceof File f && f.content() instanceof Content.Pollable p && fh != 0) {
+            return p.poll(fh, kh, scheduleNotify, events);
+        }
+        return DEFAULT_POLLMASK;
     }
 
     @Override
@@ -530,7 +568,9 @@ public final class VirtualTree implements FuseFileSystem {
 
     @Override
     public void release(long node, long fh) {
-        if (fh != 0) handles.remove(fh);
+        if (fh == 0) return;
+        handles.remove(fh);
+        if (nodes.get(node) instanceof File f && f.content() instanceof Content.Pollable p) p.released(fh);
     }
 
     @Override

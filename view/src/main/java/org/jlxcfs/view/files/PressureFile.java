@@ -8,8 +8,6 @@ import org.jlxcfs.view.cgroup.Cgroup;
 import org.jlxcfs.view.host.Host;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
@@ -43,19 +41,32 @@ public final class PressureFile implements VirtualFile {
         return "proc/pressure/" + resource;
     }
 
+    public String resource() {
+        return resource;
+    }
+
     @Override
     public byte[] render(Container container) throws IOException {
+        Path file = source(container);
+        try {
+            return SysFiles.readBytes(file);
+        } catch (IOException e) {
+            throw new IOException("reading " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The kernel file this view copies for {@code container}, and on which a PSI trigger written
+     * to it is created: the container's unified cgroup's {@code <resource>.pressure}, or the host's
+     * /proc/pressure/&lt;resource&gt; (see the class comment for when).
+     */
+    public Path source(Container container) throws IOException {
         Optional<Cgroup> unified = container.cgroups().unified();
         if (unified.isPresent() && !unified.get().isRoot()) {
             Path file = unified.get().directory().resolve(resource + ".pressure");
-            try {
-                return SysFiles.readBytes(file);
-            } catch (NoSuchFileException e) {
-                // no PSI for this cgroup: the host's below
-            } catch (IOException e) {
-                throw new IOException("reading " + file + ": " + e.getMessage(), e);
-            }
+            // no such file: no PSI for this cgroup, the host's below
+            if (SysFiles.exists(file)) return file;
         }
-        return host.procFile("pressure/" + resource);
+        return host.proc().resolve("pressure/" + resource);
     }
 }

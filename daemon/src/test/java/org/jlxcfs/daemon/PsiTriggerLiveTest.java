@@ -1,0 +1,331 @@
+package org.jlxcfs.daemon;
+
+import org.jlxcfs.fuse.testing.RequiresRootAndFuse;
+import org.jlxcfs.fuse.testing.Run;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * PSI triggers through the daemon's /proc/pressure files, against the real kernel: containers
+ * made of real cgroups and namespaces ({@link LiveContainer}), pollers (psi-trigger-probe.py)
+ * running in their pid and mount namespaces, so the daemon resolves them to their container and
+ * creates the trigger on its unified cgroup's cpu.pressure. CPU pressure comes from busy loops
+ * under a 10% CPU quota; the pollers themselves are outside the quota (nsenter without the
+ * cgroups), as a monitoring agent would be. Windows are 2 s: the test runs unprivileged for PSI
+ * (without CAP_SYS_RESOURCE in the initial user namespace, the kernel's rule and ours).
+ */
+@RequiresRootAndFuse
+class PsiTriggerLiveTest {
+    private static final String TRIGGER = "some 100000 2000000";
+    static Path tmp, probe;
+    static DaemonProcess daemon;
+    static int healthPort;
+    static LiveContainer busy, idle;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Run.requireProgram("/usr/bin/python3", "apt-get install python3");
+        Run.requireProgram("nsenter", "apt-get install util-linux");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/proc/pressure/cpu")),
+                "the kernel has no PSI (/proc/pressure/cpu): nothing to trigger on");
+        org.junit.jupiter.api.Assumptions.assumeTrue(LiveContainer.unifiedOnly()
+                        || Files.exists(Path.of("/sys/fs/cgroup/unified/cgroup.procs")),
+                "no unified cgroup hierarchy: containers have no pressure files of their own");
+        tmp = Run.sharedTempDir("jlxcfs-psi");
+        probe = tmp.resolve("psi-trigger-probe.py");
+        try (InputStream in = PsiTriggerLiveTest.class.getResourceAsStream("/psi-trigger-probe.py")) {
+            Files.copy(in, probe);
+        }
+        healthPort = Run.freePort();
+        daemon = DaemonProcess.start(tmp.resolve("mnt"), tmp.resolve("daemon.log"), "--health-port", String.valueOf(healthPort),
+                "--health-address", "127.0.0.1").awaitServing("proc/meminfo");
+        busy = new LiveContainer(0, 0.1, null).start(null);
+        idle = new LiveContainer(0, 0, null).start(null);
+        for (int i = 0; i < 2; i++) busy.spawn("while :; do :; done");
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        for (LiveContainer c : new LiveContainer[] {busy, idle}) if (c != null) c.close();
+        if (daemon != null) {
+            daemon.signal("TERM");
+            daemon.awaitExit(Duration.ofSeconds(20));
+            daemon.close();
+        }
+        Run.deleteTree(tmp);
+    }
+
+    private static Path cpuPressure() {
+        return daemon.mountPoint.resolve("proc/pressure/cpu");
+    }
+
+    /** The probe in {@code c}'s pid and mount namespaces, not in its cgroups (it is resolved by its pid namespace). */
+    private static Process probeIn(LiveContainer c, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--target", String.valueOf(c.initPid()), "--pid", "--mount", "--",
+                "/usr/bin/python3", probe.toString()));
+        cmd.addAll(List.of(args));
+        return Run.start(Map.of(), cmd.toArray(String[]::new));
+    }
+
+    private static String run(LiveContainer c, String... args) throws IOException {
+        return Run.await(probeIn(c, args), Duration.ofSeconds(60), "psi-trigger-probe " + args[0]).requireSuccess().out();
+    }
+
+    private static List<Double> events(String out) {
+        return out.lines().filter(l -> l.startsWith("event ")).map(l -> Double.parseDouble(l.split(" ")[1])).toList();
+    }
+
+    @Test
+    void aTriggerInABusyContainerFiresWithinSecondsAndNotInAnIdleOne() throws Exception {
+        // both at once: the idle one waits while the busy one is loaded
+        Process b = probeIn(busy, "wait", cpuPressure().toString(), TRIGGER, "8");
+        Process i = probeIn(idle, "wait", cpuPressure().toString(), TRIGGER, "8");
+        String busyOut = Run.await(b, Duration.ofSeconds(60), "busy poller").requireSuccess().out();
+        String idleOut = Run.await(i, Duration.ofSeconds(60), "idle poller").requireSuccess().out();
+        System.out.println("== busy container (10% CPU, 2 busy loops):\n" + busyOut + "== idle container:\n" + idleOut);
+        List<Double> e = events(busyOut);
+        assertThat(e).as("POLLPRI wake-ups in the busy container within 8 s").isNotEmpty();
+        assertThat(e.getFirst()).as("seconds to the first event").isLessThan(5.0);
+        assertThat(busyOut).as("every wake-up is POLLPRI alone").doesNotContain("0x8").doesNotContain("0xa");
+        assertThat(events(idleOut)).as("wake-ups in the idle container").isEmpty();
+    }
+
+    /**
+     * cgroup v2 only: memory.high throttles an allocator above it with sleeps the kernel counts as
+     * memory stall (on v1 there is no memory.high, and without swap a tight limit only OOM-kills).
+     */
+    @Test
+    void aMemoryTriggerFiresUnderATightMemoryHigh() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(LiveContainer.unifiedOnly(),
+                "memory.high is cgroup v2's; this host has v1 memory (runs in CgroupV2VmIT)");
+        try (LiveContainer squeezed = new LiveContainer(0, 0, null).start(null)) {
+            String own = Files.readString(Path.of("/proc/" + squeezed.initPid() + "/cgroup")).strip();
+            Path dir = Path.of("/sys/fs/cgroup" + own.substring(own.indexOf("::") + 2));
+            Files.writeString(dir.resolve("memory.high"), String.valueOf(24L << 20));
+            squeezed.spawn("exec /usr/bin/python3 -c \"b = bytearray(64 << 20)\nwhile True:\n    b[::4096] = bytes(len(b[::4096]))\n\"");
+            String out = run(squeezed, "wait", daemon.mountPoint.resolve("proc/pressure/memory").toString(), TRIGGER, "10");
+            System.out.println("== memory trigger under memory.high=24M with 64 MiB touched (" + dir + "):\n" + out
+                    + Files.readString(dir.resolve("memory.pressure")));
+            assertThat(events(out)).as("POLLPRI on proc/pressure/memory within 10 s").isNotEmpty();
+        }
+    }
+
+    @Test
+    void malformedTriggersGetEinvalAndASecondWriteOnAHandleEbusy() throws Exception {
+        Map<String, String> expected = new LinkedHashMap<>();
+        for (String bad : List.of("bad keyword", "leading blank", "no numbers", "one number", "zero window", "huge window",
+                "threshold above window", "zero threshold", "negative", "not NUL-terminated", "longer than a page",
+                "empty string")) {
+            expected.put(bad, "EINVAL");
+        }
+        // the probe has this JVM's capabilities: privileged (any window) only with CAP_SYS_RESOURCE
+        expected.put("unprivileged 1 s window", hasCapSysResource() ? "OK" : "EINVAL");
+        expected.put("full 2 s", "OK");
+        expected.put("some 2 s then NUL and junk", "OK");
+        expected.put("first write", "OK");
+        expected.put("second write on the handle", "EBUSY");
+        String out = run(idle, "writes", cpuPressure().toString());
+        System.out.println("== writes to " + cpuPressure() + " (CAP_SYS_RESOURCE: " + hasCapSysResource() + "):\n" + out);
+        assertThat(results(out)).isEqualTo(expected);
+        // root without CAP_SYS_RESOURCE: a 1 s window is the privileged kind, refused; 2 s is fine
+        String dropped = Run.await(Run.start(Map.of(), "nsenter", "--target", String.valueOf(idle.initPid()), "--pid", "--mount", "--",
+                        "setpriv", "--inh-caps=-sys_resource", "--bounding-set=-sys_resource", "/usr/bin/python3",
+                        probe.toString(), "writes", cpuPressure().toString()), Duration.ofSeconds(60), "unprivileged writes")
+                .requireSuccess().out();
+        System.out.println("== the same without CAP_SYS_RESOURCE:\n" + dropped);
+        expected.put("unprivileged 1 s window", "EINVAL");
+        assertThat(results(dropped)).isEqualTo(expected);
+        // the same file read afterwards is still the container's pressure file
+        String read = Run.cmd(Duration.ofSeconds(30), "nsenter", "--target", String.valueOf(idle.initPid()), "--pid", "--mount",
+                "--", "cat", cpuPressure().toString()).requireSuccess().out();
+        assertThat(read).startsWith("some avg10=");
+    }
+
+    /**
+     * Triggers do not survive a restart (docs/psi-triggers.md), but a graceful one must not leave a
+     * poller waiting for events nobody delivers: the old daemon wakes it, the new one answers
+     * POLLERR|POLLPRI (no trigger), and the poller knows to re-arm.
+     */
+    @Test
+    void aGracefulRestartWakesAWaitingPollerWithPollerr() throws Exception {
+        // in the VM (6.1 kernel, emulated CPU) the old daemon went on answering for the whole minute: open, see docs
+        org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jlxcfs.psi.skipRestart"),
+                "-Djlxcfs.psi.skipRestart: the restart case is not run here");
+        Path dir = tmp.resolve("restart");
+        Path socket = dir.resolve("state/keeper.sock");
+        Files.createDirectories(socket.getParent());
+        Process keeper = DaemonProcess.keeper(socket, dir.resolve("keeper.log"), "--no-restart");
+        DaemonProcess first = null, second = null;
+        LiveContainer loaded = null;
+        Process poller = null;
+        try {
+            first = DaemonProcess.start(dir.resolve("mnt"), dir.resolve("first.log"), "--keeper-socket", socket.toString(),
+                    "--no-remount").awaitServing("proc/meminfo");
+            // made after the mount, so its mount namespace has it
+            loaded = new LiveContainer(0, 0.1, null).start(null);
+            for (int i = 0; i < 2; i++) loaded.spawn("while :; do :; done");
+            poller = probeIn(loaded, "wait", first.mountPoint.resolve("proc/pressure/cpu").toString(), TRIGGER, "60");
+            BufferedReader r = poller.inputReader();
+            String firstEvent = readLine(r, 30);
+            assertThat(firstEvent).as("an event before the restart").startsWith("event ");
+            second = DaemonProcess.start(dir.resolve("mnt"), dir.resolve("second.log"), "--keeper-socket", socket.toString(),
+                    "--no-remount").awaitLog("took over", Duration.ofSeconds(180));
+            long tookOver = System.nanoTime();
+            String line;
+            List<String> after = new ArrayList<>();
+            do {
+                line = readLine(r, 30);
+                after.add(line);
+            } while (line != null && !line.startsWith("events "));
+            System.out.println("== poller across a graceful restart: " + firstEvent + " | " + after + " ("
+                    + (System.nanoTime() - tookOver) / 1_000_000 + " ms after the takeover)");
+            assertThat(after).as("the poller's wake-ups after the takeover").anyMatch(l -> l.matches("event \\S+ 0xa \\S+"));
+            assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
+            assertThat(first.log()).contains("pollers woken to learn it from the next daemon");
+        } finally {
+            if (poller != null) Run.kill(poller);
+            if (loaded != null) loaded.close();
+            if (second != null) {
+                second.signal("TERM");
+                second.awaitExit(Duration.ofSeconds(30));
+            }
+            // the keeper first: a connection it holds for no daemon would hang the dead-mount check below
+            Run.kill(keeper);
+            keeper.waitFor(10, TimeUnit.SECONDS);
+            if (second != null) second.close();
+            if (first != null) first.close();
+        }
+    }
+
+    private static String readLine(BufferedReader r, int seconds) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return r.readLine();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(seconds, TimeUnit.SECONDS);
+    }
+
+    private static Map<String, String> results(String out) {
+        Map<String, String> seen = new LinkedHashMap<>();
+        out.lines().map(l -> l.split("\t")).forEach(f -> seen.put(f[0], f[1]));
+        return seen;
+    }
+
+    private static boolean hasCapSysResource() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("CapEff:")) return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << 24)) != 0;
+        }
+        return false;
+    }
+
+    /** 10,000 as the issue asks; fewer under emulation (CgroupV2VmIT), where each open costs milliseconds. */
+    private static final int HANDLES = Integer.getInteger("jlxcfs.psi.handles", 10_000);
+
+    @Test
+    void tenThousandHandlesStopAtTheBoundWithEnospcAndAnotherContainersTriggerStillFires() throws Exception {
+        int fdsBefore = daemonFds();
+        Process many = probeIn(idle, "many", cpuPressure().toString(), String.valueOf(HANDLES), TRIGGER, "600");
+        try {
+            BufferedReader r = many.inputReader();
+            CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return r.readLine();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            String result = line.get(300, TimeUnit.SECONDS);
+            System.out.println("== " + HANDLES + " handles in one container: " + result);
+            assertThat(result).isEqualTo("ok 64 refused " + (HANDLES - 64) + " errno ENOSPC");
+            assertThat(metric("jlxcfs_psi_triggers")).as("triggers the daemon says it holds").isEqualTo(64);
+            assertThat(daemonFds()).as("daemon fds on pressure files while 64 are held").isEqualTo(fdsBefore + 64);
+            String busyOut = run(busy, "wait", cpuPressure().toString(), TRIGGER, "8");
+            System.out.println("== meanwhile in the busy container:\n" + busyOut);
+            assertThat(events(busyOut)).as("POLLPRI in the other container while the first holds its 64").isNotEmpty();
+            assertThat(daemon.log()).contains("refused ENOSPC: container ").contains("holds 64 triggers already");
+        } finally {
+            Run.kill(many);
+            many.waitFor(30, TimeUnit.SECONDS);
+        }
+        // released with the handles: no trigger, no fd left behind
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while ((metric("jlxcfs_psi_triggers") != 0 || daemonFds() > fdsBefore) && System.nanoTime() < deadline) Thread.sleep(100);
+        assertThat(metric("jlxcfs_psi_triggers")).as("triggers held after the handles closed").isZero();
+        assertThat(daemonFds()).as("daemon fds on pressure files after the handles closed (before: " + fdsBefore + ")")
+                .isLessThanOrEqualTo(fdsBefore);
+    }
+
+    @Test
+    void withTriggersDisabledAWriteOpenIsRefusedErofsAndPollAnswersLikeAnyFile() throws Exception {
+        Path dir = tmp.resolve("disabled");
+        Files.createDirectories(dir);
+        try (DaemonProcess off = DaemonProcess.start(dir.resolve("mnt"), dir.resolve("daemon.log"), "--disable-psi-triggers")
+                .awaitServing("proc/meminfo")) {
+            Path file = off.mountPoint.resolve("proc/pressure/cpu");
+            String script = """
+                    import errno, os, select, sys
+                    p = sys.argv[1]
+                    try:
+                        os.close(os.open(p, os.O_RDWR)); print("open OK")
+                    except OSError as e:
+                        print("open", errno.errorcode[e.errno])
+                    fd = os.open(p, os.O_RDONLY); q = select.poll(); q.register(fd, select.POLLPRI | select.POLLIN)
+                    print("poll", q.poll(1000))
+                    print("mode", oct(os.stat(p).st_mode & 0o777))
+                    """;
+            String out = Run.cmd(Duration.ofSeconds(30), "/usr/bin/python3", "-c", script, file.toString()).requireSuccess().out();
+            System.out.println("== --disable-psi-triggers:\n" + out);
+            assertThat(out).contains("open EROFS").contains("mode 0o444");
+            // the kernel answers POLL itself (ENOSYS once): readable, no POLLPRI, no POLLERR
+            assertThat(out).containsPattern("poll \\[\\(\\d+, 1\\)\\]");
+            off.signal("TERM");
+            off.awaitExit(Duration.ofSeconds(20));
+        }
+    }
+
+    /** The daemon's fds open on a kernel pressure file: one per trigger it holds (sockets of /metrics left out). */
+    private static int daemonFds() throws IOException {
+        int n = 0;
+        try (var s = Files.list(Path.of("/proc/" + daemon.process.pid() + "/fd"))) {
+            for (Path fd : s.toList()) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().contains("pressure")) n++;
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return n;
+    }
+
+    private static int metric(String name) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + healthPort + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return body.lines().filter(l -> l.startsWith(name + " ")).mapToInt(l -> Integer.parseInt(l.substring(name.length() + 1)))
+                    .findFirst().orElseThrow(() -> new AssertionError("no " + name + " in /metrics:\n" + body));
+        }
+    }
+}
