@@ -1,5 +1,6 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.daemon.aot.NativeWarmup;
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.daemon.keeper.KeeperLauncher;
 import org.jlxcfs.daemon.keeper.KeeperReattach;
@@ -144,13 +145,32 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        StartTimes.mark("JVM to main()");
+        // the daemon's own command line (no subcommand): link libc while picocli parses
+        if (args.length == 0 || !SUBCOMMANDS.contains(args[0])) NativeWarmup.start();
         System.exit(run(args));
     }
 
+    private static final Set<String> SUBCOMMANDS = Set.of("show", "keeper", "restart", "remount", "webhook", "aot-train");
+
     static int run(String... args) {
+        Main quick = QuickArgs.parse(args);
+        if (quick != null) return quick.callAsPicocliWould();
         CommandLine cl = new CommandLine(new Main());
         CliErrors.install(cl);
         return cl.execute(args);
+    }
+
+    /** {@link #call()} with picocli's exit codes: its result (0 for null), 1 with the stack trace for an exception. */
+    private int callAsPicocliWould() {
+        StartTimes.mark("arguments");
+        try {
+            Integer code = call();
+            return code == null ? 0 : code;
+        } catch (Exception e) {
+            e.printStackTrace();
+            return 1;
+        }
     }
 
     /** Argument checks before anything is started or mounted: one line and exit 2 for each refusal; null when all is well. */
@@ -169,7 +189,9 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         Integer refused = checkArguments();
         if (refused != null) return refused;
+        StartTimes.mark("argument checks");
         Logging.configure(debug ? Level.FINE : Level.INFO);
+        StartTimes.mark("logging");
         HealthServer health = null;
         if (kubernetes.healthPort != null) {
             // up before the slow part of the start, so a liveness probe passes while readiness waits
@@ -197,6 +219,7 @@ public final class Main implements Callable<Integer> {
         CgroupLayout layout;
         try {
             layout = CgroupLayout.discover(view.procRoot, view.cgroupRoot);
+            StartTimes.mark("cgroups");
         } catch (IOException e) {
             System.err.println("jlxcfs: cannot find the cgroup hierarchies: " + e.getMessage());
             return 1;
@@ -204,9 +227,12 @@ public final class Main implements Callable<Integer> {
         LOG.log(System.Logger.Level.INFO, new Version().getVersion()[0] + ", pid " + ProcessHandle.current().pid()
                 + "; cgroups: " + layout);
         warnOnOwnCgroupNamespace();
+        StartTimes.mark("version log and cgroup namespace");
         try (FileSet files = FileSet.create(view.host(), view.options()); PsiTriggers triggers = psiTriggers()) {
+            StartTimes.mark("file set");
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options(), triggers);
+            StartTimes.mark("tree");
             files.start();
             Optional<Systemd> systemd = Systemd.fromEnvironment();
             KeeperClient keeper = null;
@@ -215,6 +241,7 @@ public final class Main implements Callable<Integer> {
                     keeper = restarts.keeperWait != null
                             ? KeeperLauncher.awaitRunning(restarts.keeperSocket, java.time.Duration.ofSeconds(restarts.keeperWait))
                             : KeeperLauncher.ensureRunning(restarts.keeperSocket);
+                    StartTimes.mark("keeper connected");
                 } catch (IOException e) {
                     System.err.println("jlxcfs: " + e.getMessage()
                             + (restarts.keeperWait != null ? "" : " (use --no-keeper to run without one)"));
@@ -236,6 +263,8 @@ public final class Main implements Callable<Integer> {
                 }
                 if (triggers != null) triggers.attach(session.masterFd());
                 lifecycle.enter(ServingState.Phase.SERVING);
+                StartTimes.mark("serving");
+                StartTimes.log();
                 askPredecessorToHandOver();
                 if (fresh) repairContainers();
             } catch (MountPointException e) {
@@ -325,9 +354,12 @@ public final class Main implements Callable<Integer> {
                                  FuseSession.BeforeServing handOff) throws IOException {
         if (keeper == null) return null;
         Optional<KeeperClient.Session> held = keeper.get(mountPoint);
+        StartTimes.mark("keeper GET");
         if (held.isEmpty()) return null;
         KeeperClient.Session h = held.get();
-        if (!jlxcfsMounted()) {
+        boolean mounted = jlxcfsMounted();
+        StartTimes.mark("mount table");
+        if (!mounted) {
             LOG.log(System.Logger.Level.WARNING, "the keeper held a connection for " + mountPoint
                     + " that is no longer mounted there; mounting afresh");
             h.closeAll();
@@ -458,7 +490,9 @@ public final class Main implements Callable<Integer> {
     private void handOff(KeeperClient keeper, Optional<Systemd> systemd, FuseSession session) throws IOException {
         InitState state = session.initState().orElseThrow(() -> new IOException("no FUSE INIT state for " + mountPoint));
         int[] all = session.fds();
+        StartTimes.mark("session prepared");
         if (keeper != null) keeper.put(mountPoint, state, state.kernelCanResend() ? all : new int[] {all[0]});
+        StartTimes.mark("keeper PUT");
         if (systemd.isPresent()) {
             systemd.get().store(state, all[0], state.kernelCanResend()
                     ? java.util.Arrays.copyOfRange(all, 1, all.length) : new int[0]);

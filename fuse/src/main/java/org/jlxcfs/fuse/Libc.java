@@ -61,23 +61,37 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
     private static final MethodHandle IOCTL = downcall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle MOUNT = downcall("mount",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-    private static final MethodHandle UMOUNT2 = downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle STATFS = downcall("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle MEMFD_CREATE = downcall("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     /** syscall(2) with two and four arguments, for calls glibc has no wrapper for (pidfd_open, pidfd_send_signal). */
     private static final MethodHandle SYSCALL2 = downcall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SYSCALL4 = downcall("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1));
     private static final MethodHandle GETUID = LINKER.downcallHandle(
             LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETGID = LINKER.downcallHandle(
             LIBC.find("getgid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+
+    /*
+     * Calls a daemon that takes a connection over never makes before it serves, linked at their
+     * first use: every distinct downcall shape costs the FFM linker generated classes, which a
+     * restarted daemon's readers would wait for (the AOT cache cannot hold them).
+     */
+    private static final class MountCalls {
+        private static final MethodHandle MOUNT = downcall("mount",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+        private static final MethodHandle UMOUNT2 = downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        private static final MethodHandle MEMFD_CREATE = downcall("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    private static final class StatfsCall {
+        private static final MethodHandle STATFS = downcall("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+
+    private static final class SignalCalls {
+        private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+        private static final MethodHandle SYSCALL4 = downcall("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                Linker.Option.firstVariadicArg(1));
+    }
 
     /** One errno capture segment per thread, so the hot path allocates nothing. */
     private static final ThreadLocal<MemorySegment> CAPTURE =
@@ -283,7 +297,7 @@ public final class Libc {
             throws LibcException {
         MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) MOUNT.invokeExact(cs, a.allocateFrom(source), a.allocateFrom(target),
+            int r = (int) MountCalls.MOUNT.invokeExact(cs, a.allocateFrom(source), a.allocateFrom(target),
                     a.allocateFrom(fsType), flags, a.allocateFrom(data));
             if (r < 0) throw new LibcException("mount", target, errno(cs));
         } catch (LibcException e) {
@@ -297,7 +311,7 @@ public final class Libc {
     public static int umount2(String target, int flags) {
         MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) UMOUNT2.invokeExact(cs, a.allocateFrom(target), flags);
+            int r = (int) MountCalls.UMOUNT2.invokeExact(cs, a.allocateFrom(target), flags);
             return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -311,7 +325,7 @@ public final class Libc {
     public static int statfs(String path) {
         MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) STATFS.invokeExact(cs, a.allocateFrom(path), a.allocate(256, 8));
+            int r = (int) StatfsCall.STATFS.invokeExact(cs, a.allocateFrom(path), a.allocate(256, 8));
             return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -347,7 +361,7 @@ public final class Libc {
         MemorySegment cs = CAPTURE.get();
         int fd;
         try (Arena a = Arena.ofConfined()) {
-            fd = (int) MEMFD_CREATE.invokeExact(cs, a.allocateFrom(name), 0);
+            fd = (int) MountCalls.MEMFD_CREATE.invokeExact(cs, a.allocateFrom(name), 0);
             if (fd < 0) throw new LibcException("memfd_create", name, errno(cs));
         } catch (LibcException e) {
             throw e;
@@ -362,7 +376,7 @@ public final class Libc {
     public static int kill(int pid, int signal) {
         MemorySegment cs = CAPTURE.get();
         try {
-            int r = (int) KILL.invokeExact(cs, pid, signal);
+            int r = (int) SignalCalls.KILL.invokeExact(cs, pid, signal);
             return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -390,7 +404,7 @@ public final class Libc {
     public static int pidfdSendSignal(int pidfd, int signal) {
         MemorySegment cs = CAPTURE.get();
         try {
-            long r = (long) SYSCALL4.invokeExact(cs, SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L);
+            long r = (long) SignalCalls.SYSCALL4.invokeExact(cs, SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L);
             return r < 0 ? -errno(cs) : 0;
         } catch (Throwable t) {
             throw rethrow(t);

@@ -36,16 +36,20 @@ public final class UnixSocket implements AutoCloseable {
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle SOCKET = call("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle BIND = call("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LISTEN = call("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle ACCEPT4 = call("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle CONNECT = call("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SENDMSG = call("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = call("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle GETSOCKOPT = call("getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle SETSOCKOPT = call("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+
+    /** The keeper's side, linked at its first use: a starting daemon only connects (each downcall shape costs classes). */
+    private static final class ServerCalls {
+        private static final MethodHandle BIND = call("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+        private static final MethodHandle LISTEN = call("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+        private static final MethodHandle ACCEPT4 = call("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        private static final MethodHandle GETSOCKOPT = call("getsockopt",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
 
     private static MethodHandle call(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd,
@@ -121,10 +125,10 @@ public final class UnixSocket implements AutoCloseable {
         String name = path.toString();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cs = a.allocate(CAPTURE);
-            int r = listen ? (int) BIND.invokeExact(cs, s, address(a, name), addressLength(name))
+            int r = listen ? (int) ServerCalls.BIND.invokeExact(cs, s, address(a, name), addressLength(name))
                     : (int) CONNECT.invokeExact(cs, s, address(a, name), addressLength(name));
             if (r < 0) throw new LibcException(listen ? "bind" : "connect", name, errno(cs));
-            if (listen && (int) LISTEN.invokeExact(cs, s, 16) < 0) throw new LibcException("listen", name, errno(cs));
+            if (listen && (int) ServerCalls.LISTEN.invokeExact(cs, s, 16) < 0) throw new LibcException("listen", name, errno(cs));
             return new UnixSocket(s, name);
         } catch (IOException | RuntimeException e) {
             Libc.close(s);
@@ -140,7 +144,7 @@ public final class UnixSocket implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cs = a.allocate(CAPTURE);
             while (true) {
-                int c = (int) ACCEPT4.invokeExact(cs, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
+                int c = (int) ServerCalls.ACCEPT4.invokeExact(cs, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
                 if (c >= 0) return new UnixSocket(c, name);
                 if (errno(cs) != Errno.EINTR) throw new LibcException("accept", name, errno(cs));
             }
@@ -157,7 +161,7 @@ public final class UnixSocket implements AutoCloseable {
             MemorySegment cred = a.allocate(12, 4);
             MemorySegment len = a.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, 12);
-            int r = (int) GETSOCKOPT.invokeExact(cs, fd, SOL_SOCKET, SO_PEERCRED, cred, len);
+            int r = (int) ServerCalls.GETSOCKOPT.invokeExact(cs, fd, SOL_SOCKET, SO_PEERCRED, cred, len);
             if (r < 0) throw new LibcException("getsockopt(SO_PEERCRED)", name, errno(cs));
             return new Credentials(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
         } catch (IOException | RuntimeException e) {

@@ -1,0 +1,64 @@
+package org.jlxcfs.daemon;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where a daemon's start goes, from bin/jlxcfs's exec ({@code JLXCFS_EXEC_NS}) to serving: the
+ * stall readers see after a crash. Phases are stamped as they end (a clock read, nothing more)
+ * and logged once, at debug level ({@code -d}), when the daemon serves; the first answer itself
+ * is FuseSession's INFO line.
+ */
+final class StartTimes {
+    private static final System.Logger LOG = System.getLogger("jlxcfs");
+    private static final List<String> PHASES = new ArrayList<>(16);
+    private static final List<Long> ENDS = new ArrayList<>(16);
+    private static boolean logged;
+
+    private StartTimes() {}
+
+    /** Stamps the end of {@code phase}. */
+    static synchronized void mark(String phase) {
+        if (logged) return;
+        PHASES.add(phase);
+        ENDS.add(nowNanos());
+    }
+
+    /** Logs the phases stamped so far, once, each with its own duration: "main() 180, arguments 40, ... = 520 ms". */
+    static synchronized void log() {
+        if (logged) return;
+        logged = true;
+        if (!LOG.isLoggable(System.Logger.Level.DEBUG)) return;
+        long exec = execNanos();
+        if (exec <= 0 || ENDS.isEmpty()) return;
+        StringBuilder sb = new StringBuilder(256).append("start (ms after the previous step): ");
+        long last = exec;
+        for (int i = 0; i < PHASES.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(PHASES.get(i)).append(' ').append((ENDS.get(i) - last) / 1_000_000L);
+            last = ENDS.get(i);
+        }
+        LOG.log(System.Logger.Level.DEBUG, sb.append("; ").append((last - exec) / 1_000_000L).append(" ms after exec"));
+    }
+
+    private static long nowNanos() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /** bin/jlxcfs's exec time; 0 when absent, garbled, or inherited from another process's start. */
+    private static long execNanos() {
+        String env = System.getenv("JLXCFS_EXEC_NS");
+        if (env == null) return 0;
+        try {
+            long exec = Long.parseLong(env.trim());
+            long start = ProcessHandle.current().info().startInstant()
+                    .map(i -> i.getEpochSecond() * 1_000_000_000L + i.getNano()).orElse(exec);
+            // bin/jlxcfs stamps after its own start (the process's, 10 ms ticks); a process it did
+            // not exec (a keeper's child) inherits a stamp older than itself
+            return exec >= start - 20_000_000L ? exec : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}
