@@ -36,7 +36,9 @@ final class SeedLxcfs implements AutoCloseable {
     void start() throws Exception {
         String m = mountPoint.toString();
         // the seed runs fusermount -u and rm -rf through nsenter into the host; here lxcfs already runs in it
-        String startSh = "umount '" + m + "' 2>/dev/null; mountpoint -q '" + m + "' || rm -rf '" + m + "'/*; mkdir -p '" + m
+        // a dead mount that is busy (a loaded host can still be finishing the last reads on it) is
+        // detached lazily, as a retried fusermount -u -z would; the containers' binds stay dead either way
+        String startSh = "umount '" + m + "' 2>/dev/null || umount -l '" + m + "' 2>/dev/null; mountpoint -q '" + m + "' || rm -rf '" + m + "'/*; mkdir -p '" + m
                 + "'; exec /usr/bin/lxcfs -f --enable-cfs --pidfile='" + pidfile + "' '" + m + "'";
         process = new ProcessBuilder("sh", "-c", startSh).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
