@@ -10,6 +10,8 @@
 #   sudo bench/views.sh
 # Env: BENCH_SECONDS (3), BENCH_WARMUP (1), BENCH_REPEAT (3), BENCH_READERS ("1 2 8"),
 #      BENCH_CONTAINERS (300), BENCH_IDLE_SECONDS (30), BENCH_READ_SIZE (65536), BENCH_READS (1000000),
+#      BENCH_FILES ("meminfo stat cpuinfo uptime loadavg": files under proc/ for step 1),
+#      BENCH_STEPS ("1 2 3"; e.g. "1" for the ops/s table alone),
 #      JLXCFS_OPTS (extra daemon options), JLXCFS_JAVA_OPTS, JLXCFS_BUILD (1; 0 = never build),
 #      LXCFS_BIN (/usr/bin/lxcfs), LXCFS_MNT (a running LXCFS to use; default: /var/lib/lxcfs if
 #      mounted, else one started by this script).
@@ -33,7 +35,14 @@ for v in $(compgen -e | grep -E '^(BENCH_[A-Z_]+|JLXCFS_OPTS|JLXCFS_JAVA_OPTS|JL
   envline+="$v=$(printf '%q' "${!v}") "
 done
 
-files=(proc/meminfo proc/stat proc/cpuinfo proc/uptime proc/loadavg)
+files=()
+for f in ${BENCH_FILES:-meminfo stat cpuinfo uptime loadavg}; do
+  case $f in meminfo | stat | cpuinfo | uptime | loadavg) files+=("proc/$f") ;;
+  *) echo "views: BENCH_FILES: unknown file '$f' (meminfo stat cpuinfo uptime loadavg)" >&2; exit 2 ;;
+  esac
+done
+steps=" ${BENCH_STEPS:-1 2 3} "   # which of the three parts run (the probe always runs)
+step() { [[ $steps == *" $1 "* ]]; }
 read -r -a readers_list <<<"${BENCH_READERS:-1 2 8}"
 ratio_goal=2.0                       # issue 11: jlxcfs >= 2x LXCFS on every file at every reader count
 targets=(jlxcfs lxcfs host)
@@ -436,16 +445,28 @@ for t in "${targets[@]}"; do
 done
 
 # --- 1. measure: REPEAT rounds, each round runs every (file, readers, target) once ---
-declare -A samples=() errs_of=()
+declare -A samples=() errs_of=() cpu_us=()
 jlxcfs_reads=0   # counted reads through jlxcfs (warmups not included)
 for ((rep = 1; rep <= repeat; rep++)); do
+  step 1 || break
   for f in "${files[@]}"; do
     for p in "${readers_list[@]}"; do
       for t in "${targets[@]}"; do
         [ -n "${prefix[$t]:-}" ] || continue
         [ "$t" != jlxcfs ] || jlxcfs_alive || continue
+        # the daemon's CPU time over the run (warmup included) per read: what decides once the
+        # CPUs are saturated, and less skewed by other work on the machine than ops/s
+        dpid=
+        case $t in jlxcfs) dpid=$jlxcfs_pid ;; lxcfs) dpid=$lxcfs_pid ;; esac
+        c0=$([ -z "$dpid" ] || proc_cpu_ns "$dpid" || true)
         run_opsloop reader "${prefix[$t]%/}/$f" "$secs" "$p" "$warmup"
-        say "round $rep/$repeat $f readers=$p $t: $opsloop_line"
+        c1=$([ -z "$dpid" ] || proc_cpu_ns "$dpid" || true)
+        us=
+        if [ -n "$c0" ] && [ -n "$c1" ] && [ "${ops%.*}" -gt 0 ]; then
+          us=$(awk -v a="$c0" -v b="$c1" -v r="$ops" -v s="$((secs + warmup))" 'BEGIN { printf "%.1f", (b - a) / 1e3 / (r * s) }')
+          cpu_us[$f,$p,$t]+="$us "
+        fi
+        say "round $rep/$repeat $f readers=$p $t: $opsloop_line${us:+ daemon_cpu_us_per_read=$us}"
         samples[$f,$p,$t]+="$ops "
         errs_of[$f,$p,$t]=$((${errs_of[$f,$p,$t]:-0} + errs))
         [ "$t" != jlxcfs ] || jlxcfs_reads=$((jlxcfs_reads + cnt))
@@ -455,7 +476,7 @@ for ((rep = 1; rep <= repeat; rep++)); do
 done
 
 # --- 2. jlxcfs footprint after at least BENCH_READS reads ---
-if jlxcfs_alive; then
+if step 2 && jlxcfs_alive; then
   jlxcfs_sample bench
   # Top up with the most readers of step 1 (at most 8: the highest rate), a pass per file, each
   # sized from its rate in step 1 and what is still missing (1..120 s).
@@ -565,7 +586,9 @@ measure_idle() {
   scale[$n,pass]=$(awk -v a="$s0" -v b="$s1" -v w="${scale[$n,wall]}" 'BEGIN { printf "%.1f", (b - a) / 1e6 / (w / 5) }')
 }
 c0_init=
-if ! jlxcfs_alive; then
+if ! step 3; then
+  scale_note="skipped (BENCH_STEPS='$(echo $steps)')"
+elif ! jlxcfs_alive; then
   scale_note="skipped: jlxcfs is not running"
 else
   mkdir "$work/la"
@@ -616,7 +639,7 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "- kernel: $(uname -r), CPUs: $(nproc) (online: $ncpu); host /proc/loadavg at start: $load_start, at the end: $(cut -d' ' -f1-4 /proc/loadavg)"
 echo "- command: ${envline}${cmdline}"
-echo "- settings: BENCH_SECONDS=$secs BENCH_WARMUP=$warmup BENCH_REPEAT=$repeat BENCH_READERS='${readers_list[*]}' BENCH_CONTAINERS=$ncontainers BENCH_IDLE_SECONDS=$idle_secs BENCH_READ_SIZE=$read_size BENCH_READS=$min_reads JLXCFS_OPTS='${JLXCFS_OPTS:-}'"
+echo "- settings: BENCH_SECONDS=$secs BENCH_WARMUP=$warmup BENCH_REPEAT=$repeat BENCH_READERS='${readers_list[*]}' BENCH_CONTAINERS=$ncontainers BENCH_IDLE_SECONDS=$idle_secs BENCH_READ_SIZE=$read_size BENCH_READS=$min_reads BENCH_FILES='${files[*]//proc\//}' BENCH_STEPS='$(echo $steps)' JLXCFS_OPTS='${JLXCFS_OPTS:-}'"
 echo "- container: cgroup $cg_mode ($(printf '%s ' "${cg_roots[@]}" | sed 's/ $//'))/$cg_name/..., memory limit $((mem_limit >> 20)) MiB, no CPU quota; readers run as/under pid 1 of \`unshare --pid --fork --kill-child --mount --mount-proc\`"
 echo "- per measurement: open/read($read_size)/close for ${secs} s after ${warmup} s warmup; median of ${repeat} interleaved runs"
 echo "- jlxcfs build: daemon/target/jlxcfs-daemon.jar of $(stat -c '%y' "${snap:-$top}/daemon/target/jlxcfs-daemon.jar" 2>/dev/null | cut -d. -f1 || echo '(no jar)') (run from a copy), source tree at $(git -C "$top" describe --always --dirty 2>/dev/null || echo 'unknown revision')"
@@ -625,8 +648,8 @@ echo "- LXCFS: ${lxcfs_note}"
 echo
 echo "### 1. ops/s from inside the container (goal: jlxcfs ≥ ${ratio_goal}× LXCFS on every file at every reader count)"
 echo
-echo "| file | readers | jlxcfs ops/s | LXCFS ops/s | jlxcfs/LXCFS | host /proc ops/s | jlxcfs/host |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| file | readers | jlxcfs ops/s | LXCFS ops/s | jlxcfs/LXCFS | host /proc ops/s | jlxcfs/host | daemon CPU µs/read jlxcfs, LXCFS |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 goal_fail=() goal_na=0
 for f in "${files[@]}"; do
   for p in "${readers_list[@]}"; do
@@ -636,7 +659,8 @@ for f in "${files[@]}"; do
     done
     r=$(ratio "${med[jlxcfs]:-}" "${med[lxcfs]:-}")
     if [ "$r" = n/a ]; then goal_na=1; elif ! ge "$r" "$ratio_goal"; then goal_fail+=("${f#proc/} × $p: ${r}×"); fi
-    echo "| $f | $p | ${med[jlxcfs]:-n/a} | ${med[lxcfs]:-n/a} | $r | ${med[host]:-n/a} | $(ratio "${med[jlxcfs]:-}" "${med[host]:-}") |"
+    cj=$(median <<<"${cpu_us[$f,$p,jlxcfs]:-}") cl=$(median <<<"${cpu_us[$f,$p,lxcfs]:-}")
+    echo "| $f | $p | ${med[jlxcfs]:-n/a} | ${med[lxcfs]:-n/a} | $r | ${med[host]:-n/a} | $(ratio "${med[jlxcfs]:-}" "${med[host]:-}") | ${cj:-n/a}, ${cl:-n/a} |"
     unset med
   done
 done
@@ -687,7 +711,9 @@ fp_line() { # $1 = phase, $2 = label
     echo "| $2 | $(mib "$rss") | $(mib "${anon:-0}") | $(mib "${file:-0}") | $thr | ${jnames[$1]} |"
   fi
 }
-if [ -z "${jstat[start]:-}" ]; then
+if ! step 2; then
+  echo "skipped (BENCH_STEPS='$(echo $steps)')"
+elif [ -z "${jstat[start]:-}" ]; then
   echo "not measured: jlxcfs did not run"
 else
   echo "| when | VmRSS MiB | RssAnon MiB | RssFile MiB | Threads | thread names (trailing digits cut) |"
