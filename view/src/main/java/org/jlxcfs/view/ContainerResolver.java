@@ -8,6 +8,7 @@ import org.jlxcfs.view.host.Kept;
 import org.jlxcfs.view.host.PidNamespaces;
 import org.jlxcfs.view.host.ProcessIdentity;
 import org.jlxcfs.view.host.ProcessInfo;
+import org.jlxcfs.view.host.Recent;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -61,6 +62,8 @@ public final class ContainerResolver {
     private static final long TRUST_NANOS = 1_000_000_000L;
     /** A container's cgroups, from its init's /proc/PID/cgroup, by the init's identity; kept a second. */
     private final Kept<ProcessIdentity, ContainerCgroups> cgroupsByInit = new Kept<>(4096);
+    /** Answers of the last few milliseconds, by reader pid. */
+    private final RecentResolutions recent = new RecentResolutions(Recent.SHARE_NANOS);
 
     public ContainerResolver(Host host, CgroupLayout layout) throws IOException {
         this.host = host;
@@ -103,6 +106,16 @@ public final class ContainerResolver {
      */
     public Container resolve(int pid) throws IOException {
         if (pid <= 0) throw new ProcessInfo.GoneException(pid); // a reader outside our pid namespace
+        long now = System.nanoTime();
+        Container c = recent.get(pid, now);
+        if (c == null) {
+            c = resolveNow(pid);
+            recent.put(pid, c, now);
+        }
+        return c;
+    }
+
+    private Container resolveNow(int pid) throws IOException {
         long ns = ProcessInfo.pidNamespace(host, pid);
         if (ns == ownNamespace) {
             return new Container(pid, 1, ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, pid)));

@@ -14,11 +14,14 @@ public final class ContainerCgroups {
     private final CgroupLayout layout;
     private final Map<String, String> v1Paths;
     private final String unifiedPath;
+    /** Computed once: every read looks its container's shared rendering up by it. */
+    private final int hash;
 
     public ContainerCgroups(CgroupLayout layout, Map<String, String> v1Paths, String unifiedPath) {
         this.layout = layout;
         this.v1Paths = Map.copyOf(v1Paths);
         this.unifiedPath = unifiedPath;
+        this.hash = this.v1Paths.hashCode() * 31 + java.util.Objects.hashCode(unifiedPath);
     }
 
     /** Parses the lines of /proc/PID/cgroup ("4:cpu,cpuacct:/path", "0::/path"). */
@@ -93,13 +96,13 @@ public final class ContainerCgroups {
     /** Equal when they name the same cgroups of the same layout: renderings are shared by that ({@code SharedRendering}). */
     @Override
     public boolean equals(Object o) {
-        return o instanceof ContainerCgroups c && c.layout == layout && c.v1Paths.equals(v1Paths)
+        return o == this || o instanceof ContainerCgroups c && c.hash == hash && c.layout == layout && c.v1Paths.equals(v1Paths)
                 && java.util.Objects.equals(c.unifiedPath, unifiedPath);
     }
 
     @Override
     public int hashCode() {
-        return v1Paths.hashCode() * 31 + java.util.Objects.hashCode(unifiedPath);
+        return hash;
     }
 
     @Override

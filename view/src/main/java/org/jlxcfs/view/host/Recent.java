@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Recent<K> {
     /** -Djlxcfs.shareMillis=N; 0 turns sharing off, as does -Djlxcfs.keepMillis=0 (fixture trees change between reads). */
-    static final long SHARE_NANOS = Kept.KEEP_NANOS <= 0 ? 0 : Long.getLong("jlxcfs.shareMillis", 5) * 1_000_000L;
+    public static final long SHARE_NANOS = Kept.KEEP_NANOS <= 0 ? 0 : Long.getLong("jlxcfs.shareMillis", 5) * 1_000_000L;
     public static final int MAX_ENTRIES = 512;
     public static final long MAX_BYTES = 1L << 20;
 
