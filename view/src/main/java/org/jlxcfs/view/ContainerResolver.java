@@ -62,6 +62,12 @@ public final class ContainerResolver {
     private static final long TRUST_NANOS = 1_000_000_000L;
     /** A container's cgroups, from its init's /proc/PID/cgroup, by the init's identity; kept a second. */
     private final Kept<ProcessIdentity, ContainerCgroups> cgroupsByInit = new Kept<>(4096);
+    /**
+     * Not yet settled ones too, but only for the sharing time of the file they come from: readers
+     * of a young container then share one parse and one instance (which their shared renderings
+     * are looked up by).
+     */
+    private final Kept<ProcessIdentity, ContainerCgroups> youngCgroups = new Kept<>(256, Recent.SHARE_NANOS);
     /** Answers of the last few milliseconds, by reader pid. */
     private final RecentResolutions recent = new RecentResolutions(Recent.SHARE_NANOS);
 
@@ -130,8 +136,9 @@ public final class ContainerResolver {
      * mounts make already resolve it, in the cgroups it is leaving.
      */
     private ContainerCgroups cgroupsOf(Init init) throws IOException {
-        return cgroupsByInit.get(new ProcessIdentity(init.pid(), init.startTime()),
-                () -> ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid())), v -> settled(init));
+        ProcessIdentity id = new ProcessIdentity(init.pid(), init.startTime());
+        return cgroupsByInit.get(id, () -> youngCgroups.get(id,
+                () -> ContainerCgroups.parse(layout, ProcessInfo.cgroupLines(host, init.pid()))), v -> settled(init));
     }
 
     private boolean settled(Init init) {

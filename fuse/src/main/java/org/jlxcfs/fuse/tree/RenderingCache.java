@@ -62,6 +62,7 @@ final class RenderingCache<K> {
      * length alone) goes. One pass, so a put costs the same however many handles there are.
      */
     private void makeRoom(long needed) {
+        if (used + needed <= budget) return; // the usual case: no iterator made on every read
         Iterator<Map.Entry<K, Kept>> it = entries.entrySet().iterator();
         while (used + needed > budget && it.hasNext()) {
             Map.Entry<K, Kept> e = it.next();

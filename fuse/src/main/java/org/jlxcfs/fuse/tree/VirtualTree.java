@@ -51,7 +51,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * caller is shown chosen per request.
  */
 public final class VirtualTree implements FuseFileSystem {
-    private final Map<Long, Node> nodes;
+    private final NodeTable<Node> nodes;
     private final long epoch = (new SecureRandom().nextInt() & 0x7fffffffL) << 32;
     private final AtomicInteger nextHandle = new AtomicInteger();
     /**
@@ -81,7 +81,7 @@ public final class VirtualTree implements FuseFileSystem {
     private final boolean pollable;
 
     private VirtualTree(Map<Long, Node> nodes, long handleBudget) {
-        this.nodes = nodes;
+        this.nodes = new NodeTable<>(nodes);
         this.pollable = nodes.values().stream().anyMatch(n -> n instanceof File f && f.content() instanceof Content.Pollable);
         this.handles = new RenderingCache<>(handleBudget);
     }
@@ -263,7 +263,7 @@ public final class VirtualTree implements FuseFileSystem {
                 nodes.put(id, new Dir(id, parent, List.copyOf(children), Map.copyOf(byName), filter,
                         new Entry(new Attr(id, 0, Attr.S_IFDIR | 0555, 2 + subdirs, 0, 0, now), entryTtl, attrTtl)));
             }
-            return new VirtualTree(Map.copyOf(nodes), handleBudget);
+            return new VirtualTree(nodes, handleBudget);
         }
 
         /**

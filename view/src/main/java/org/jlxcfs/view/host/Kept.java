@@ -43,8 +43,8 @@ public final class Kept<K, V> {
         this(max, KEEP_NANOS);
     }
 
-    /** For tests: how long a value is kept. */
-    Kept(int max, long keepNanos) {
+    /** Kept for {@code keepNanos} (0 or less: never) instead of a second. */
+    public Kept(int max, long keepNanos) {
         if (max < 1) throw new IllegalArgumentException("max " + max);
         this.keepNanos = keepNanos;
         this.entries = new LinkedHashMap<>(16, 0.75f, true) {
