@@ -59,7 +59,7 @@ public final class Main implements Callable<Integer> {
     Path mountPoint = DEFAULT_MOUNT_POINT;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "FUSE worker threads, each with its own /dev/fuse fd (default: min(cores, 4) = ${DEFAULT-VALUE}).")
+            description = "FUSE worker threads, each with its own /dev/fuse fd (default: min(2 × cores, 4) = ${DEFAULT-VALUE}).")
     int threads = FuseConfig.defaultThreads();
 
     @Option(names = "--no-pin-workers",

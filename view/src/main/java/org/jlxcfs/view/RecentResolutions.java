@@ -7,6 +7,10 @@ package org.jlxcfs.view;
  * the kernel files it came from, which {@link org.jlxcfs.view.host.Recent} shares for the same
  * time anyway (the reader's pid namespace link and its init's cgroup file are read through it).
  *
+ * <p>Keyed by pid alone, like the pid namespace link it replaces: the kernel hands pids out
+ * cyclically, so a pid is used again only after the whole pid space has been gone through, never
+ * within milliseconds (a container cannot fork that fast).
+ *
  * <p>Direct-mapped by pid, fixed size: memory is bounded whatever readers do, and two pids
  * sharing a slot only cost each other a fresh resolution. Lock-free: slots hold immutable
  * records, so a racing reader sees a whole one or misses.
