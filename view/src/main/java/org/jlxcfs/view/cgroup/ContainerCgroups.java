@@ -14,14 +14,30 @@ public final class ContainerCgroups {
     private final CgroupLayout layout;
     private final Map<String, String> v1Paths;
     private final String unifiedPath;
-    /** Computed once: every read looks its container's shared rendering up by it. */
+    /**
+     * Every read looks its container's shared rendering up by these; the map keeps the first
+     * instance as its key and every later resolution makes a new one, so equality is one string
+     * comparison (the paths in controller order), not a walk over two maps.
+     */
+    private final String key;
     private final int hash;
 
     public ContainerCgroups(CgroupLayout layout, Map<String, String> v1Paths, String unifiedPath) {
         this.layout = layout;
         this.v1Paths = Map.copyOf(v1Paths);
         this.unifiedPath = unifiedPath;
-        this.hash = this.v1Paths.hashCode() * 31 + java.util.Objects.hashCode(unifiedPath);
+        this.key = key(this.v1Paths, unifiedPath);
+        this.hash = key.hashCode();
+    }
+
+    /**
+     * Unambiguous whatever a container names its cgroups: a path holds neither NUL nor a newline
+     * (the lines of /proc/PID/cgroup are split at newlines), controller names are the kernel's.
+     */
+    private static String key(Map<String, String> v1Paths, String unifiedPath) {
+        StringBuilder sb = new StringBuilder();
+        new java.util.TreeMap<>(v1Paths).forEach((c, p) -> sb.append(c).append('\0').append(p).append('\n'));
+        return unifiedPath == null ? sb.toString() : sb.append('\0').append(unifiedPath).toString();
     }
 
     /** Parses the lines of /proc/PID/cgroup ("4:cpu,cpuacct:/path", "0::/path"). */
@@ -96,8 +112,7 @@ public final class ContainerCgroups {
     /** Equal when they name the same cgroups of the same layout: renderings are shared by that ({@code SharedRendering}). */
     @Override
     public boolean equals(Object o) {
-        return o == this || o instanceof ContainerCgroups c && c.hash == hash && c.layout == layout && c.v1Paths.equals(v1Paths)
-                && java.util.Objects.equals(c.unifiedPath, unifiedPath);
+        return o == this || o instanceof ContainerCgroups c && c.hash == hash && c.layout == layout && c.key.equals(key);
     }
 
     @Override
