@@ -1,5 +1,6 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.daemon.aot.NativeWarmup;
 import org.jlxcfs.daemon.aot.TreeWalk;
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.fuse.MountTable;
@@ -72,7 +73,7 @@ final class AotTrainCommand implements Callable<Integer> {
      */
     private static void loadTakeoverClasses() throws IOException {
         ClassLoader loader = AotTrainCommand.class.getClassLoader();
-        for (Class<?> anchor : List.of(KeeperClient.class, Libc.class, AotTrainCommand.class)) {
+        for (Class<?> anchor : List.of(KeeperClient.class, Libc.class, AotTrainCommand.class, NativeWarmup.class)) {
             String pkg = anchor.getPackageName().replace('.', '/') + "/";
             try (JarFile jar = new JarFile(Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI()).toFile())) {
                 for (JarEntry e : Collections.list(jar.entries())) {
