@@ -51,6 +51,7 @@ final class AotTrainCommand implements Callable<Integer> {
             return 1;
         }
         touchNativeCalls();
+        startThreadsOfAStart();
         loadTakeoverClasses();
         try (FileSet files = FileSet.create(view.host(), view.options())) {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
@@ -91,6 +92,20 @@ final class AotTrainCommand implements Callable<Integer> {
             }
         }
         MountTable.at(Path.of("/"));
+    }
+
+    /**
+     * Runs the second threads a daemon starts at main() (their lambdas are spun otherwise): the
+     * warm-up, and the keeper's GET asked ahead, here of a socket where no keeper listens.
+     */
+    private static void startThreadsOfAStart() throws IOException, InterruptedException {
+        NativeWarmup.start();
+        Path dir = java.nio.file.Files.createTempDirectory("jlxcfs-aot-train");
+        try {
+            KeeperAhead.start(dir.resolve("keeper.sock"), Path.of("/")).held();
+        } finally {
+            java.nio.file.Files.deleteIfExists(dir);
+        }
     }
 
     /**
