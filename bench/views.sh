@@ -447,6 +447,7 @@ done
 # --- 1. measure: REPEAT rounds, each round runs every (file, readers, target) once ---
 declare -A samples=() errs_of=() cpu_us=()
 jlxcfs_reads=0   # counted reads through jlxcfs (warmups not included)
+lxcfs_reads=0    # the same through LXCFS
 for ((rep = 1; rep <= repeat; rep++)); do
   step 1 || break
   for f in "${files[@]}"; do
@@ -470,6 +471,7 @@ for ((rep = 1; rep <= repeat; rep++)); do
         samples[$f,$p,$t]+="$ops "
         errs_of[$f,$p,$t]=$((${errs_of[$f,$p,$t]:-0} + errs))
         [ "$t" != jlxcfs ] || jlxcfs_reads=$((jlxcfs_reads + cnt))
+        [ "$t" != lxcfs ] || lxcfs_reads=$((lxcfs_reads + cnt))
       done
     done
   done
@@ -500,7 +502,9 @@ if step 2 && jlxcfs_alive; then
   jlxcfs_sample reads
 fi
 
-# LXCFS is not part of the scale test: stop ours now so it does not compete for CPU.
+# LXCFS is not part of the scale test: stop ours now so it does not compete for CPU. Its RSS
+# after step 1 is the footprint's yardstick (only ours: a running one's pid is not known here).
+lxcfs_rss=$([ -z "$lxcfs_pid" ] || status_field "$lxcfs_pid" VmRSS)
 if [ -n "$lxcfs_pid" ]; then stop_daemon "$lxcfs_pid" "$lxcfs_mnt"; lxcfs_pid=; fi
 
 # --- 3. scale: containers each holding one sleeping process, each read once through jlxcfs ---
@@ -730,6 +734,7 @@ else
     echo "(not counted above: the keeper process, which holds the FUSE connection across daemon restarts: VmRSS $(mib "$rss") MiB, $thr threads, last sample)"
     break
   done
+  [ -z "${lxcfs_rss:-}" ] || { echo; echo "(for comparison, LXCFS started by this run, after its $lxcfs_reads counted reads of step 1: VmRSS $(mib "$lxcfs_rss") MiB)"; }
   echo
   declare -A phase_label=([start]="just mounted" [bench]="after the ops/s runs" [reads]="after the reads"
     [containers]="with $ncontainers containers" [idle]="after idle")

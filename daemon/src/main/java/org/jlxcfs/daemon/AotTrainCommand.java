@@ -1,5 +1,6 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.daemon.aot.NativeWarmup;
 import org.jlxcfs.daemon.aot.TreeWalk;
 import org.jlxcfs.daemon.keeper.KeeperClient;
 import org.jlxcfs.fuse.MountTable;
@@ -50,6 +51,7 @@ final class AotTrainCommand implements Callable<Integer> {
             return 1;
         }
         touchNativeCalls();
+        startThreadsOfAStart();
         loadTakeoverClasses();
         try (FileSet files = FileSet.create(view.host(), view.options())) {
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
@@ -72,7 +74,7 @@ final class AotTrainCommand implements Callable<Integer> {
      */
     private static void loadTakeoverClasses() throws IOException {
         ClassLoader loader = AotTrainCommand.class.getClassLoader();
-        for (Class<?> anchor : List.of(KeeperClient.class, Libc.class, AotTrainCommand.class)) {
+        for (Class<?> anchor : List.of(KeeperClient.class, Libc.class, AotTrainCommand.class, NativeWarmup.class)) {
             String pkg = anchor.getPackageName().replace('.', '/') + "/";
             try (JarFile jar = new JarFile(Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI()).toFile())) {
                 for (JarEntry e : Collections.list(jar.entries())) {
@@ -90,6 +92,20 @@ final class AotTrainCommand implements Callable<Integer> {
             }
         }
         MountTable.at(Path.of("/"));
+    }
+
+    /**
+     * Runs the second threads a daemon starts at main() (their lambdas are spun otherwise): the
+     * warm-up, and the keeper's GET asked ahead, here of a socket where no keeper listens.
+     */
+    private static void startThreadsOfAStart() throws IOException, InterruptedException {
+        NativeWarmup.start();
+        Path dir = java.nio.file.Files.createTempDirectory("jlxcfs-aot-train");
+        try {
+            KeeperAhead.start(dir.resolve("keeper.sock"), Path.of("/")).held();
+        } finally {
+            java.nio.file.Files.deleteIfExists(dir);
+        }
     }
 
     /**

@@ -155,7 +155,13 @@ public final class Main implements Callable<Integer> {
 
     static int run(String... args) {
         Main quick = QuickArgs.parse(args);
-        if (quick != null) return quick.callAsPicocliWould();
+        if (quick != null) {
+            // the daemon's own command line: the keeper's answer comes while the tree is built
+            if (!quick.restarts.noKeeper && quick.restarts.keeperWait == null && Systemd.fromEnvironment().isEmpty()) {
+                quick.ahead = KeeperAhead.start(quick.restarts.keeperSocket, quick.mountPoint);
+            }
+            return quick.callAsPicocliWould();
+        }
         CommandLine cl = new CommandLine(new Main());
         CliErrors.install(cl);
         return cl.execute(args);
@@ -236,9 +242,11 @@ public final class Main implements Callable<Integer> {
             files.start();
             Optional<Systemd> systemd = Systemd.fromEnvironment();
             KeeperClient keeper = null;
+            if (ahead != null && systemd.isPresent()) ahead.discard();
             if (!restarts.noKeeper && systemd.isEmpty()) {
                 try {
-                    keeper = restarts.keeperWait != null
+                    early = ahead == null ? null : ahead.held();
+                    keeper = early != null ? new KeeperClient(restarts.keeperSocket) : restarts.keeperWait != null
                             ? KeeperLauncher.awaitRunning(restarts.keeperSocket, java.time.Duration.ofSeconds(restarts.keeperWait))
                             : KeeperLauncher.ensureRunning(restarts.keeperSocket);
                     StartTimes.mark("keeper connected");
@@ -303,6 +311,11 @@ public final class Main implements Callable<Integer> {
         return t;
     }
 
+    /** The keeper's answer asked for at start (the daemon's everyday command line), or null. */
+    private KeeperAhead ahead;
+    /** That answer once the keeper is reached, null when it must be asked the usual way. */
+    private Optional<KeeperClient.Session> early;
+
     /** Set while serving with PSI triggers on. */
     private PsiTriggers triggers;
 
@@ -351,13 +364,13 @@ public final class Main implements Callable<Integer> {
      * nothing to take over.
      */
     private FuseSession takeOver(KeeperClient keeper, VirtualTree tree, FuseConfig config,
-                                 FuseSession.BeforeServing handOff) throws IOException {
+                                 FuseSession.BeforeServing handOff) throws IOException, InterruptedException {
         if (keeper == null) return null;
-        Optional<KeeperClient.Session> held = keeper.get(mountPoint);
+        Optional<KeeperClient.Session> held = early != null ? early : keeper.get(mountPoint);
         StartTimes.mark("keeper GET");
         if (held.isEmpty()) return null;
         KeeperClient.Session h = held.get();
-        boolean mounted = jlxcfsMounted();
+        boolean mounted = early != null ? ahead.mounted() : jlxcfsMounted();
         StartTimes.mark("mount table");
         if (!mounted) {
             LOG.log(System.Logger.Level.WARNING, "the keeper held a connection for " + mountPoint

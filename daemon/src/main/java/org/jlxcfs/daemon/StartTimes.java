@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Where a daemon's start goes, from bin/jlxcfs's exec ({@code JLXCFS_EXEC_NS}) to serving: the
  * stall readers see after a crash. Phases are stamped as they end (a clock read, nothing more)
- * and logged once, at debug level ({@code -d}), when the daemon serves; the first answer itself
+ * and logged once, at debug level ({@code -d}), when the daemon serves, with the process's CPU time
+ * by then (the steadier figure on a busy machine); the first answer itself
  * is FuseSession's INFO line.
  */
 final class StartTimes {
@@ -38,7 +39,10 @@ final class StartTimes {
             sb.append(i == 0 ? "" : ", ").append(PHASES.get(i)).append(' ').append((ENDS.get(i) - last) / 1_000_000L);
             last = ENDS.get(i);
         }
-        LOG.log(System.Logger.Level.DEBUG, sb.append("; ").append((last - exec) / 1_000_000L).append(" ms after exec"));
+        sb.append("; ").append((last - exec) / 1_000_000L).append(" ms after exec");
+        // all threads' CPU so far: on a busy machine it varies far less than the wall clock
+        ProcessHandle.current().info().totalCpuDuration().ifPresent(cpu -> sb.append(", ").append(cpu.toMillis()).append(" ms of CPU"));
+        LOG.log(System.Logger.Level.DEBUG, sb.toString());
     }
 
     private static long nowNanos() {

@@ -1,23 +1,18 @@
 package org.jlxcfs.fuse;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
-import java.io.IOException;
+import org.jlxcfs.sys.Syscall;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.jlxcfs.sys.Syscall.address;
+import static org.jlxcfs.sys.Syscall.call;
 
 /**
- * The few libc calls the FUSE protocol needs, through the FFM API. The hot-path calls
+ * The few system calls the FUSE protocol needs, through {@link Syscall} (one downcall for all). The hot-path calls
  * (read, write, poll) return a negative errno instead of throwing, so serving a request
  * allocates nothing; the setup calls throw {@link LibcException} naming the call and its argument.
  */
@@ -34,109 +29,23 @@ public final class Libc {
     /** _IOR(229, 0, uint32_t): joins a fresh /dev/fuse fd to the connection of an existing one. */
     public static final long FUSE_DEV_IOC_CLONE = 0x8004E500L;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
-
-    private static final MethodHandle OPEN = downcall("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = downcall("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = downcall("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle POLL = downcall("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle EPOLL_CREATE1 = downcall("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle EPOLL_CTL = downcall("epoll_ctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle EPOLL_WAIT = downcall("epoll_wait",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SCHED_GETAFFINITY = downcall("sched_getaffinity",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-    private static final MethodHandle SCHED_SETAFFINITY = downcall("sched_setaffinity",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-    private static final MethodHandle IOCTL = downcall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    /** syscall(2) with two and four arguments, for calls glibc has no wrapper for (pidfd_open, pidfd_send_signal). */
-    private static final MethodHandle SYSCALL2 = downcall("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle GETUID = LINKER.downcallHandle(
-            LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETGID = LINKER.downcallHandle(
-            LIBC.find("getgid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
-
-    /*
-     * Calls a daemon that takes a connection over never makes before it serves, linked at their
-     * first use: every distinct downcall shape costs the FFM linker generated classes, which a
-     * restarted daemon's readers would wait for (the AOT cache cannot hold them).
-     */
-    private static final class MountCalls {
-        private static final MethodHandle MOUNT = downcall("mount",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-        private static final MethodHandle UMOUNT2 = downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        private static final MethodHandle MEMFD_CREATE = downcall("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    private static final class StatfsCall {
-        private static final MethodHandle STATFS = downcall("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    }
-
-    private static final class SignalCalls {
-        private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        private static final MethodHandle SYSCALL4 = downcall("syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                Linker.Option.firstVariadicArg(1));
-    }
-
-    /** One errno capture segment per thread, so the hot path allocates nothing. */
-    private static final ThreadLocal<MemorySegment> CAPTURE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
-
-    private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... more) {
-        Linker.Option[] options = new Linker.Option[more.length + 1];
-        options[0] = CAPTURE_ERRNO;
-        System.arraycopy(more, 0, options, 1, more.length);
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, options);
-    }
-
-    private static int errno(MemorySegment capture) {
-        return (int) ERRNO.get(capture, 0L);
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
+    /** A NUL-terminated copy of {@code s} in {@code a}, as a pointer argument. */
+    private static long string(Arena a, String s) {
+        return a.allocateFrom(s).address();
     }
 
     /** open(2); throws with the path on failure. */
     public static int open(String path, int flags) throws LibcException {
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int fd = (int) OPEN.invokeExact(cs, a.allocateFrom(path), flags, 0);
-            if (fd < 0) throw new LibcException("open", path, errno(cs));
+            int fd = (int) call(Syscall.OPENAT, Syscall.AT_FDCWD, string(a, path), flags, 0);
+            if (fd < 0) throw new LibcException("open", path, -fd);
             return fd;
-        } catch (LibcException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** close(2); returns 0 or -errno (close errors are not actionable for us). */
     public static int close(int fd) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            int r = (int) CLOSE.invokeExact(cs, fd);
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) call(Syscall.CLOSE, fd);
     }
 
     /** Closes each fd (for descriptors received or held in bulk). */
@@ -146,35 +55,28 @@ public final class Libc {
 
     /** read(2) into {@code buf}; returns the byte count or -errno. */
     public static long read(int fd, MemorySegment buf, long count) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            long r = (long) READ.invokeExact(cs, fd, buf, count);
-            return r < 0 ? -errno(cs) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return call(Syscall.READ, fd, address(buf, count), count);
     }
 
     /** write(2) from {@code buf}; returns the byte count or -errno. */
     public static long write(int fd, MemorySegment buf, long count) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            long r = (long) WRITE.invokeExact(cs, fd, buf, count);
-            return r < 0 ? -errno(cs) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return call(Syscall.WRITE, fd, address(buf, count), count);
     }
 
-    /** poll(2) over an array of {@code struct pollfd} (8 bytes each); returns the ready count or -errno. */
+    /** Per thread: the timespec of {@link #poll}'s ppoll(2), so polling allocates nothing. */
+    private static final ThreadLocal<MemorySegment> TIMEOUT = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(16, 8));
+
+    /**
+     * poll(2) over an array of {@code struct pollfd} (8 bytes each); returns the ready count or -errno.
+     * A negative timeout waits for ever. (ppoll: aarch64 has no poll.)
+     */
     public static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            int r = (int) POLL.invokeExact(cs, pollfds, (long) count, timeoutMillis);
-            return r < 0 ? -errno(cs) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        long pfds = address(pollfds, 8L * count);
+        if (timeoutMillis < 0) return (int) call(Syscall.PPOLL, pfds, count, 0, 0, 8, 0);
+        MemorySegment ts = TIMEOUT.get();
+        ts.set(ValueLayout.JAVA_LONG, 0, timeoutMillis / 1000);
+        ts.set(ValueLayout.JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
+        return (int) call(Syscall.PPOLL, pfds, count, ts.address(), 0, 8, 0);
     }
 
     public static final int EPOLLIN = 0x1, EPOLLPRI = 0x2, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLEXCLUSIVE = 1 << 28;
@@ -184,52 +86,30 @@ public final class Libc {
 
     /** epoll_create1(EPOLL_CLOEXEC); throws on failure. */
     public static int epollCreate() throws LibcException {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            int fd = (int) EPOLL_CREATE1.invokeExact(cs, O_CLOEXEC);
-            if (fd < 0) throw new LibcException("epoll_create1", "", errno(cs));
-            return fd;
-        } catch (LibcException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        int fd = (int) call(Syscall.EPOLL_CREATE1, O_CLOEXEC);
+        if (fd < 0) throw new LibcException("epoll_create1", "", -fd);
+        return fd;
     }
 
     /** epoll_ctl(EPOLL_CTL_ADD) of {@code fd} for {@code events}, tagged with {@code data}; returns 0 or -errno. */
     public static int epollAdd(int epfd, int fd, int events, long data) {
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ev = a.allocate(EPOLL_EVENT_SIZE, 8);
             ev.set(JAVA_INT, 0, events);
             ev.set(ValueLayout.JAVA_LONG_UNALIGNED, 4, data);
-            int r = (int) EPOLL_CTL.invokeExact(cs, epfd, EPOLL_CTL_ADD, fd, ev);
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return (int) call(Syscall.EPOLL_CTL, epfd, EPOLL_CTL_ADD, fd, ev.address());
         }
     }
 
     /** epoll_ctl(EPOLL_CTL_DEL) of {@code fd}; returns 0 or -errno. */
     public static int epollDel(int epfd, int fd) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            int r = (int) EPOLL_CTL.invokeExact(cs, epfd, EPOLL_CTL_DEL, fd, MemorySegment.NULL);
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) call(Syscall.EPOLL_CTL, epfd, EPOLL_CTL_DEL, fd, 0);
     }
 
     /** epoll_wait(2) into {@code events} ({@link #EPOLL_EVENT_SIZE} bytes each); the ready count or -errno. */
     public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            int r = (int) EPOLL_WAIT.invokeExact(cs, epfd, events, maxEvents, timeoutMillis);
-            return r < 0 ? -errno(cs) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) call(Syscall.EPOLL_PWAIT, epfd, address(events, (long) EPOLL_EVENT_SIZE * maxEvents), maxEvents,
+                timeoutMillis, 0, 8);
     }
 
     /** Large enough a cpu_set_t for 8,192 CPUs (glibc's default covers only 1,024). */
@@ -237,27 +117,22 @@ public final class Libc {
 
     /** The CPUs the calling thread may run on (sched_getaffinity), ascending. */
     public static int[] allowedCpus() throws LibcException {
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment mask = a.allocate(CPU_MASK_BYTES, 8);
-            int r = (int) SCHED_GETAFFINITY.invokeExact(cs, 0, (long) CPU_MASK_BYTES, mask);
-            if (r < 0) throw new LibcException("sched_getaffinity", "", errno(cs));
-            int[] cpus = new int[CPU_MASK_BYTES * 8];
+            // the raw call returns the mask's size in bytes: only what it wrote counts
+            int r = (int) call(Syscall.SCHED_GETAFFINITY, 0, CPU_MASK_BYTES, mask.address());
+            if (r < 0) throw new LibcException("sched_getaffinity", "", -r);
+            int[] cpus = new int[r * 8];
             int n = 0;
-            for (int cpu = 0; cpu < CPU_MASK_BYTES * 8; cpu++) {
+            for (int cpu = 0; cpu < r * 8; cpu++) {
                 if ((mask.get(ValueLayout.JAVA_BYTE, cpu >> 3) & (1 << (cpu & 7))) != 0) cpus[n++] = cpu;
             }
             return java.util.Arrays.copyOf(cpus, n);
-        } catch (LibcException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** Restricts the calling thread to {@code cpus} (sched_setaffinity); returns 0 or -errno. */
     public static int pinCurrentThread(int[] cpus) {
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment mask = a.allocate(CPU_MASK_BYTES, 8);
             for (int cpu : cpus) {
@@ -265,56 +140,38 @@ public final class Libc {
                 int at = cpu >> 3;
                 mask.set(ValueLayout.JAVA_BYTE, at, (byte) (mask.get(ValueLayout.JAVA_BYTE, at) | (1 << (cpu & 7))));
             }
-            int r = (int) SCHED_SETAFFINITY.invokeExact(cs, 0, (long) CPU_MASK_BYTES, mask);
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            int r = (int) call(Syscall.SCHED_SETAFFINITY, 0, CPU_MASK_BYTES, mask.address());
+            return r < 0 ? r : 0;
         }
     }
 
     /** Opens a new /dev/fuse fd attached to the same connection as {@code masterFd}. */
     public static int cloneFuseFd(int masterFd, int extraFlags) throws LibcException {
         int clone = open("/dev/fuse", O_RDWR | O_CLOEXEC | extraFlags);
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment arg = a.allocate(JAVA_INT);
             arg.set(JAVA_INT, 0, masterFd);
-            int r = (int) IOCTL.invokeExact(cs, clone, FUSE_DEV_IOC_CLONE, arg);
+            int r = (int) call(Syscall.IOCTL, clone, FUSE_DEV_IOC_CLONE, arg.address());
             if (r < 0) {
-                int e = errno(cs);
                 close(clone);
-                throw new LibcException("ioctl(FUSE_DEV_IOC_CLONE)", "fd " + masterFd, e);
+                throw new LibcException("ioctl(FUSE_DEV_IOC_CLONE)", "fd " + masterFd, -r);
             }
             return clone;
-        } catch (LibcException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     public static void mount(String source, String target, String fsType, long flags, String data)
             throws LibcException {
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) MountCalls.MOUNT.invokeExact(cs, a.allocateFrom(source), a.allocateFrom(target),
-                    a.allocateFrom(fsType), flags, a.allocateFrom(data));
-            if (r < 0) throw new LibcException("mount", target, errno(cs));
-        } catch (LibcException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            int r = (int) call(Syscall.MOUNT, string(a, source), string(a, target), string(a, fsType), flags, string(a, data), 0);
+            if (r < 0) throw new LibcException("mount", target, -r);
         }
     }
 
     /** umount2(2); returns 0 or -errno. */
     public static int umount2(String target, int flags) {
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) MountCalls.UMOUNT2.invokeExact(cs, a.allocateFrom(target), flags);
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return (int) call(Syscall.UMOUNT2, string(a, target), flags);
         }
     }
 
@@ -323,26 +180,16 @@ public final class Libc {
      * is cached), so ENOTCONN tells a dead mount from a live one.
      */
     public static int statfs(String path) {
-        MemorySegment cs = CAPTURE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) StatfsCall.STATFS.invokeExact(cs, a.allocateFrom(path), a.allocate(256, 8));
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            int r = (int) call(Syscall.STATFS, string(a, path), a.allocate(256, 8).address());
+            return r < 0 ? r : 0;
         }
     }
 
     public static int eventfd(int initial, int flags) throws LibcException {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            int fd = (int) EVENTFD.invokeExact(cs, initial, flags);
-            if (fd < 0) throw new LibcException("eventfd", "", errno(cs));
-            return fd;
-        } catch (LibcException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        int fd = (int) call(Syscall.EVENTFD2, initial, flags);
+        if (fd < 0) throw new LibcException("eventfd", "", -fd);
+        return fd;
     }
 
     /** Adds 1 to an eventfd's counter, which makes it readable for every poller. */
@@ -358,32 +205,19 @@ public final class Libc {
 
     /** An anonymous in-memory file holding {@code bytes} (for systemd's fd store, which keeps only fds). */
     public static int memfd(String name, byte[] bytes) throws IOException {
-        MemorySegment cs = CAPTURE.get();
         int fd;
         try (Arena a = Arena.ofConfined()) {
-            fd = (int) MountCalls.MEMFD_CREATE.invokeExact(cs, a.allocateFrom(name), 0);
-            if (fd < 0) throw new LibcException("memfd_create", name, errno(cs));
-        } catch (LibcException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            fd = (int) call(Syscall.MEMFD_CREATE, string(a, name), 0);
         }
+        if (fd < 0) throw new LibcException("memfd_create", name, -fd);
         java.nio.file.Files.write(java.nio.file.Path.of("/proc/self/fd/" + fd), bytes);
         return fd;
     }
 
     /** kill(2); returns 0 or -errno. */
     public static int kill(int pid, int signal) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            int r = (int) SignalCalls.KILL.invokeExact(cs, pid, signal);
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) call(Syscall.KILL, pid, signal);
     }
-
-    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434;
 
     /**
      * pidfd_open(2): an fd that refers to the process {@code pid} names now, and that becomes
@@ -391,24 +225,13 @@ public final class Libc {
      * must still check it is the process they mean (pid numbers are reused).
      */
     public static int pidfdOpen(int pid) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            long r = (long) SYSCALL2.invokeExact(cs, SYS_PIDFD_OPEN, (long) pid, 0L);
-            return r < 0 ? -errno(cs) : (int) r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) call(Syscall.PIDFD_OPEN, pid, 0);
     }
 
     /** pidfd_send_signal(2): signals exactly the process the pidfd refers to; 0 or -errno (ESRCH once it exited). */
     public static int pidfdSendSignal(int pidfd, int signal) {
-        MemorySegment cs = CAPTURE.get();
-        try {
-            long r = (long) SignalCalls.SYSCALL4.invokeExact(cs, SYS_PIDFD_SEND_SIGNAL, (long) pidfd, (long) signal, 0L, 0L);
-            return r < 0 ? -errno(cs) : 0;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        int r = (int) call(Syscall.PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0);
+        return r < 0 ? r : 0;
     }
 
     /** True once the process behind {@code pidfd} has exited (its pidfd polls readable). */
@@ -422,18 +245,10 @@ public final class Libc {
     }
 
     public static int getuid() {
-        try {
-            return (int) GETUID.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) call(Syscall.GETUID, 0);
     }
 
     public static int getgid() {
-        try {
-            return (int) GETGID.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) call(Syscall.GETGID, 0);
     }
 }

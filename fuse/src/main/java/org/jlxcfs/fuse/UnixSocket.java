@@ -1,14 +1,10 @@
 package org.jlxcfs.fuse;
 
+import org.jlxcfs.sys.Syscall;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -17,6 +13,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.jlxcfs.sys.Syscall.call;
 
 /**
  * AF_UNIX sockets that carry file descriptors (SCM_RIGHTS) and tell who is on the other end
@@ -31,30 +28,6 @@ public final class UnixSocket implements AutoCloseable {
     /** Largest message the keeper protocol uses; larger ones are refused by the peer. */
     public static final int MAX_MESSAGE = 64 * 1024;
     public static final int MAX_FDS = 64;
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle SOCKET = call("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle CONNECT = call("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SENDMSG = call("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECVMSG = call("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SETSOCKOPT = call("setsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-
-    /** The keeper's side, linked at its first use: a starting daemon only connects (each downcall shape costs classes). */
-    private static final class ServerCalls {
-        private static final MethodHandle BIND = call("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        private static final MethodHandle LISTEN = call("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        private static final MethodHandle ACCEPT4 = call("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-        private static final MethodHandle GETSOCKOPT = call("getsockopt",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    }
-
-    private static MethodHandle call(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd,
-                Linker.Option.captureCallState("errno"));
-    }
 
     /** Who is connected: from SO_PEERCRED, as the kernel saw them when they connected. */
     public record Credentials(int pid, int uid, int gid) {}
@@ -78,10 +51,6 @@ public final class UnixSocket implements AutoCloseable {
         return fd;
     }
 
-    private static int errno(MemorySegment cs) {
-        return (int) ERRNO.get(cs, 0L);
-    }
-
     private static MemorySegment address(Arena a, String path) throws IOException {
         byte[] p = path.getBytes(StandardCharsets.UTF_8);
         if (p.length >= SOCKADDR_UN - 2) throw new IOException("unix socket path too long: " + path);
@@ -99,16 +68,9 @@ public final class UnixSocket implements AutoCloseable {
     }
 
     private static int socket(int type) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
-            int s = (int) SOCKET.invokeExact(cs, AF_UNIX, type | SOCK_CLOEXEC, 0);
-            if (s < 0) throw new LibcException("socket(AF_UNIX)", "", errno(cs));
-            return s;
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        int s = (int) call(Syscall.SOCKET, AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (s < 0) throw new LibcException("socket(AF_UNIX)", "", -s);
+        return s;
     }
 
     /** A listening SOCK_SEQPACKET socket at {@code path} (the caller sets the file's mode). */
@@ -124,66 +86,44 @@ public final class UnixSocket implements AutoCloseable {
         int s = socket(SOCK_SEQPACKET);
         String name = path.toString();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
-            int r = listen ? (int) ServerCalls.BIND.invokeExact(cs, s, address(a, name), addressLength(name))
-                    : (int) CONNECT.invokeExact(cs, s, address(a, name), addressLength(name));
-            if (r < 0) throw new LibcException(listen ? "bind" : "connect", name, errno(cs));
-            if (listen && (int) ServerCalls.LISTEN.invokeExact(cs, s, 16) < 0) throw new LibcException("listen", name, errno(cs));
+            int r = (int) call(listen ? Syscall.BIND : Syscall.CONNECT, s, address(a, name).address(), addressLength(name));
+            if (r < 0) throw new LibcException(listen ? "bind" : "connect", name, -r);
+            if (listen && (r = (int) call(Syscall.LISTEN, s, 16)) < 0) throw new LibcException("listen", name, -r);
             return new UnixSocket(s, name);
         } catch (IOException | RuntimeException e) {
             Libc.close(s);
             throw e;
-        } catch (Throwable t) {
-            Libc.close(s);
-            throw new IllegalStateException(t);
         }
     }
 
     /** Waits for a connection. */
     public UnixSocket accept() throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
-            while (true) {
-                int c = (int) ServerCalls.ACCEPT4.invokeExact(cs, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
-                if (c >= 0) return new UnixSocket(c, name);
-                if (errno(cs) != Errno.EINTR) throw new LibcException("accept", name, errno(cs));
-            }
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+        while (true) {
+            int c = (int) call(Syscall.ACCEPT4, fd, 0, 0, SOCK_CLOEXEC);
+            if (c >= 0) return new UnixSocket(c, name);
+            if (c != -Errno.EINTR) throw new LibcException("accept", name, -c);
         }
     }
 
     public Credentials peer() throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
             MemorySegment cred = a.allocate(12, 4);
             MemorySegment len = a.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, 12);
-            int r = (int) ServerCalls.GETSOCKOPT.invokeExact(cs, fd, SOL_SOCKET, SO_PEERCRED, cred, len);
-            if (r < 0) throw new LibcException("getsockopt(SO_PEERCRED)", name, errno(cs));
+            int r = (int) call(Syscall.GETSOCKOPT, fd, SOL_SOCKET, SO_PEERCRED, cred.address(), len.address(), 0);
+            if (r < 0) throw new LibcException("getsockopt(SO_PEERCRED)", name, -r);
             return new Credentials(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
     /** A receive that waits longer than this fails with EAGAIN: a silent peer cannot hold us. */
     public void receiveTimeout(long millis) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
             MemorySegment tv = a.allocate(16, 8);
             tv.set(JAVA_LONG, 0, millis / 1000);
             tv.set(JAVA_LONG, 8, (millis % 1000) * 1000);
-            int r = (int) SETSOCKOPT.invokeExact(cs, fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
-            if (r < 0) throw new LibcException("setsockopt(SO_RCVTIMEO)", name, errno(cs));
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            int r = (int) call(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_RCVTIMEO, tv.address(), 16, 0);
+            if (r < 0) throw new LibcException("setsockopt(SO_RCVTIMEO)", name, -r);
         }
     }
 
@@ -204,7 +144,6 @@ public final class UnixSocket implements AutoCloseable {
     private static void sendTo(int s, String target, String name, byte[] data, int[] fds) throws IOException {
         if (fds.length > MAX_FDS) throw new IOException("too many fds for one message: " + fds.length);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
             MemorySegment msg = a.allocate(MSGHDR, 8);
             if (target != null) {
                 msg.set(ADDRESS, 0, address(a, target));
@@ -227,13 +166,9 @@ public final class UnixSocket implements AutoCloseable {
                 msg.set(ADDRESS, 32, control);
                 msg.set(JAVA_LONG, 40, space);
             }
-            long r = (long) SENDMSG.invokeExact(cs, s, msg, MSG_NOSIGNAL);
-            if (r < 0) throw new LibcException("sendmsg", name, errno(cs));
+            long r = call(Syscall.SENDMSG, s, msg.address(), MSG_NOSIGNAL);
+            if (r < 0) throw new LibcException("sendmsg", name, (int) -r);
             if (r != data.length) throw new IOException("sendmsg to " + name + " sent " + r + " of " + data.length + " bytes");
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
@@ -244,7 +179,6 @@ public final class UnixSocket implements AutoCloseable {
      */
     public Message receive() throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cs = a.allocate(CAPTURE);
             MemorySegment msg = a.allocate(MSGHDR, 8);
             MemorySegment buf = a.allocate(MAX_MESSAGE + 1);
             MemorySegment iov = a.allocate(16, 8);
@@ -258,9 +192,9 @@ public final class UnixSocket implements AutoCloseable {
             msg.set(JAVA_LONG, 40, space);
             long r;
             do {
-                r = (long) RECVMSG.invokeExact(cs, fd, msg, MSG_CMSG_CLOEXEC);
-            } while (r < 0 && errno(cs) == Errno.EINTR);
-            if (r < 0) throw new LibcException("recvmsg", name, errno(cs));
+                r = call(Syscall.RECVMSG, fd, msg.address(), MSG_CMSG_CLOEXEC);
+            } while (r == -Errno.EINTR);
+            if (r < 0) throw new LibcException("recvmsg", name, (int) -r);
             int[] fds = new int[0];
             long controlLen = msg.get(JAVA_LONG, 40);
             if (controlLen >= CMSG_HEADER && control.get(JAVA_INT, 8) == SOL_SOCKET && control.get(JAVA_INT, 12) == SCM_RIGHTS) {
@@ -275,10 +209,6 @@ public final class UnixSocket implements AutoCloseable {
                         + " bytes or carries more than " + MAX_FDS + " fds; refused");
             }
             return new Message(buf.asSlice(0, r).toArray(JAVA_BYTE), fds);
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 

@@ -1,14 +1,13 @@
 package org.jlxcfs.daemon.aot;
 
 /**
- * Links the libc downcalls on a second thread while the main one parses the command line. Their
- * method handles (about 370 classes the FFM linker generates at every start: the AOT cache cannot
- * hold them) took a third of a daemon's exec-to-first-answer when the first keeper call made them;
- * the command line (picocli: Java 5 classes, which the cache cannot hold either) takes about as
- * long, so on two CPUs both now fit in the time of one.
+ * Links the system-call downcall on a second thread while the main one reads the command line and
+ * the cgroups. Its method handle (about 85 classes the FFM linker generates at every start, which
+ * the AOT cache cannot hold; one shape for every call since {@code Syscall}, 320 before) is the
+ * first thing the daemon's own work waits for (the PSI triggers' epoll, the keeper's socket).
  */
 public final class NativeWarmup {
-    private static final String[] CLASSES = {"org.jlxcfs.fuse.Libc", "org.jlxcfs.fuse.UnixSocket"};
+    private static final String[] CLASSES = {"org.jlxcfs.sys.Syscall", "org.jlxcfs.fuse.Libc", "org.jlxcfs.fuse.UnixSocket"};
 
     private NativeWarmup() {}
 

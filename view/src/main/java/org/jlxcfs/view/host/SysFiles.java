@@ -1,24 +1,17 @@
 package org.jlxcfs.view.host;
 
+import org.jlxcfs.sys.Syscall;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Reads small kernel files (/proc, cgroupfs, sysfs) with three system calls and a per-thread
@@ -34,23 +27,9 @@ public final class SysFiles {
     private static final int O_RDONLY_CLOEXEC = 02000000, ENOENT = 2, ESRCH = 3, EACCES = 13, EINTR = 4;
     private static final int BUFFER = 256 * 1024;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle OPEN = call("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle READ = call("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READLINK = call("readlink", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
-
-    private static MethodHandle call(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd,
-                Linker.Option.captureCallState("errno"));
-    }
-
-    /** Per thread: errno capture, a path buffer and a data buffer, allocated once. */
+    /** Per thread: a path buffer and a data buffer, allocated once. */
     private static final class Buffers {
         final Arena arena = Arena.ofAuto();
-        final MemorySegment capture = arena.allocate(CAPTURE);
         final MemorySegment path = arena.allocate(4096);
         MemorySegment data = arena.allocate(BUFFER);
         byte[] heap = new byte[BUFFER];
@@ -98,15 +77,9 @@ public final class SysFiles {
     private static byte[] readLinkFresh(Path link) throws IOException {
         Buffers b = BUFFERS.get();
         setPath(link, b);
-        try {
-            long n = (long) READLINK.invokeExact(b.capture, b.path, b.data, b.data.byteSize());
-            if (n < 0) throw error(link, (int) ERRNO.get(b.capture, 0L));
-            return b.data.asSlice(0, n).toArray(JAVA_BYTE);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        long n = Syscall.call(Syscall.READLINKAT, Syscall.AT_FDCWD, b.path.address(), b.data.address(), b.data.byteSize());
+        if (n < 0) throw error(link, (int) -n);
+        return b.data.asSlice(0, n).toArray(JAVA_BYTE);
     }
 
     private static void setPath(Path file, Buffers b) throws IOException {
@@ -118,32 +91,25 @@ public final class SysFiles {
 
     private static int read(Path file, Buffers b) throws IOException {
         setPath(file, b);
+        int fd = (int) Syscall.call(Syscall.OPENAT, Syscall.AT_FDCWD, b.path.address(), O_RDONLY_CLOEXEC);
+        if (fd < 0) throw error(file, -fd);
         try {
-            int fd = (int) OPEN.invokeExact(b.capture, b.path, O_RDONLY_CLOEXEC);
-            if (fd < 0) throw error(file, (int) ERRNO.get(b.capture, 0L));
-            try {
-                long total = 0;
-                while (true) {
-                    if (total == b.data.byteSize()) grow(b);
-                    long r = (long) READ.invokeExact(b.capture, fd, b.data.asSlice(total), b.data.byteSize() - total);
-                    if (r == 0) break;
-                    if (r < 0) {
-                        int errno = (int) ERRNO.get(b.capture, 0L);
-                        if (errno == EINTR) continue;
-                        throw error(file, errno);
-                    }
-                    total += r;
+            long total = 0;
+            while (true) {
+                if (total == b.data.byteSize()) grow(b);
+                long r = Syscall.call(Syscall.READ, fd, b.data.address() + total, b.data.byteSize() - total);
+                if (r == 0) break;
+                if (r < 0) {
+                    if (r == -EINTR) continue;
+                    throw error(file, (int) -r);
                 }
-                if (b.heap.length < total) b.heap = new byte[(int) b.data.byteSize()];
-                MemorySegment.copy(b.data, JAVA_BYTE, 0, b.heap, 0, (int) total);
-                return (int) total;
-            } finally {
-                int ignored = (int) CLOSE.invokeExact(b.capture, fd);
+                total += r;
             }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            if (b.heap.length < total) b.heap = new byte[(int) b.data.byteSize()];
+            MemorySegment.copy(b.data, JAVA_BYTE, 0, b.heap, 0, (int) total);
+            return (int) total;
+        } finally {
+            Syscall.call(Syscall.CLOSE, fd);
         }
     }
 
