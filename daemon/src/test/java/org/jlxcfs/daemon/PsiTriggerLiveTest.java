@@ -52,16 +52,21 @@ class PsiTriggerLiveTest {
                         || Files.exists(Path.of("/sys/fs/cgroup/unified/cgroup.procs")),
                 "no unified cgroup hierarchy: containers have no pressure files of their own");
         tmp = Run.sharedTempDir("jlxcfs-psi");
-        probe = tmp.resolve("psi-trigger-probe.py");
-        try (InputStream in = PsiTriggerLiveTest.class.getResourceAsStream("/psi-trigger-probe.py")) {
-            Files.copy(in, probe);
-        }
+        probe = copyProbe(tmp);
         healthPort = Run.freePort();
         daemon = DaemonProcess.start(tmp.resolve("mnt"), tmp.resolve("daemon.log"), "--health-port", String.valueOf(healthPort),
                 "--health-address", "127.0.0.1").awaitServing("proc/meminfo");
         busy = new LiveContainer(0, 0.1, null).start(null);
         idle = new LiveContainer(0, 0, null).start(null);
         for (int i = 0; i < 2; i++) busy.spawn("while :; do :; done");
+    }
+
+    static Path copyProbe(Path dir) throws IOException {
+        Path p = dir.resolve("psi-trigger-probe.py");
+        try (InputStream in = PsiTriggerLiveTest.class.getResourceAsStream("/psi-trigger-probe.py")) {
+            Files.copy(in, p);
+        }
+        return p;
     }
 
     @AfterAll
@@ -81,6 +86,11 @@ class PsiTriggerLiveTest {
 
     /** The probe in {@code c}'s pid and mount namespaces, not in its cgroups (it is resolved by its pid namespace). */
     private static Process probeIn(LiveContainer c, String... args) throws IOException {
+        return probeIn(probe, c, args);
+    }
+
+    /** The probe script at {@code probe} run in {@code c} (other tests copy it there with {@link #copyProbe}). */
+    static Process probeIn(Path probe, LiveContainer c, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("nsenter", "--target", String.valueOf(c.initPid()), "--pid", "--mount", "--",
                 "/usr/bin/python3", probe.toString()));
         cmd.addAll(List.of(args));
@@ -277,7 +287,7 @@ class PsiTriggerLiveTest {
     }
 
     /** The poller's output lines as they come (also appended to {@code all}). */
-    private static java.util.concurrent.BlockingQueue<String> lines(Process p, List<String> all) {
+    static java.util.concurrent.BlockingQueue<String> lines(Process p, List<String> all) {
         java.util.concurrent.BlockingQueue<String> q = new java.util.concurrent.LinkedBlockingQueue<>();
         BufferedReader r = p.inputReader();
         Thread.ofPlatform().daemon().start(() -> {
@@ -294,7 +304,7 @@ class PsiTriggerLiveTest {
     }
 
     /** When the probe saw a wake-up (its 4th column), or 0 for other lines. */
-    private static double epoch(String line) {
+    static double epoch(String line) {
         String[] f = line.split(" ");
         return f.length == 4 && f[0].equals("event") ? Double.parseDouble(f[3]) : 0;
     }
