@@ -147,7 +147,7 @@ public final class PsiTriggers implements AutoCloseable {
         }
         if (passedTable == null || freshConnection || table.fd() != passedTable) {
             try {
-                store.hold(TriggerStore.TABLE, table.fd());
+                if (store != TriggerStore.NONE) store.hold(TriggerStore.TABLE, table.fd());
             } catch (IOException e) {
                 refusedOnce("the PSI trigger table", e);
             }
@@ -343,6 +343,7 @@ public final class PsiTriggers implements AutoCloseable {
 
     /** Hands a copy of a trigger's fd to the store; false (logged once) when it cannot be kept. */
     private boolean keep(long fh, int fd, String describe) {
+        if (store == TriggerStore.NONE) return false; // --no-keeper: chosen, nothing to say
         try {
             store.hold(TriggerStore.name(fh), fd);
             return true;
