@@ -210,6 +210,7 @@ class PsiTriggerLiveTest {
             assertThat(lines.poll(30, TimeUnit.SECONDS)).as("an event before any restart").startsWith("event ");
             assertThat(metric(port, "jlxcfs_psi_triggers")).as("triggers of the first daemon").isEqualTo(2);
             double start = System.currentTimeMillis() / 1000.0;
+            double[] outage = {0, 0};
             // -Djlxcfs.psi.gracefulRestarts=N measures more of them (then the SIGKILL)
             List<String> kinds = new ArrayList<>(java.util.Collections.nCopies(Integer.getInteger("jlxcfs.psi.gracefulRestarts", 1),
                     "graceful restart"));
@@ -218,6 +219,7 @@ class PsiTriggerLiveTest {
                 DaemonProcess old = daemons.getLast();
                 boolean kill = kinds.get(round).equals("SIGKILL");
                 if (kill) {
+                    outage[0] = System.currentTimeMillis() / 1000.0;
                     old.signal("KILL");
                     old.awaitExit(Duration.ofSeconds(30));
                 }
@@ -226,6 +228,7 @@ class PsiTriggerLiveTest {
                 DaemonProcess next = restartDaemon(dir, socket, round + 2, port).awaitLog("took over", Duration.ofSeconds(180));
                 daemons.add(next);
                 double tookOver = System.currentTimeMillis() / 1000.0;
+                if (kill) outage[1] = tookOver;
                 List<String> after = new ArrayList<>();
                 while (after.stream().filter(l -> epoch(l) > tookOver).count() < 3) {
                     String l = lines.poll(30, TimeUnit.SECONDS);
@@ -249,9 +252,14 @@ class PsiTriggerLiveTest {
             // every event the kernel raised on the control trigger has one through jlxcfs within a second
             List<Double> through = seen.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > 0).toList();
             List<Double> raised = control.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > start && t < end).toList();
-            List<Double> lost = raised.stream().filter(t -> through.stream().noneMatch(u -> Math.abs(u - t) < 1.0)).toList();
+            // while no daemon runs (SIGKILL to takeover) the kernel's trigger keeps one event, so those collapse into one
+            List<Double> unmatched = raised.stream().filter(t -> through.stream().noneMatch(u -> Math.abs(u - t) < 1.0)).toList();
+            List<Double> collapsed = unmatched.stream().filter(t -> t >= outage[0] && t <= outage[1] + 1.0).toList();
+            List<Double> lost = unmatched.stream().filter(t -> !collapsed.contains(t)).toList();
             System.out.println("== events across " + kinds + ": " + raised.size() + " on the container's own file, "
-                    + through.stream().filter(t -> t > start && t < end).count() + " through jlxcfs, lost " + lost.size() + " " + lost);
+                    + through.stream().filter(t -> t > start && t < end).count() + " through jlxcfs, lost " + lost.size() + " " + lost
+                    + ", collapsed into one while no daemon ran after the SIGKILL (" + Math.round((outage[1] - outage[0]) * 1000)
+                    + " ms): " + collapsed.size());
             assertThat(raised).as("events on the control trigger").hasSizeGreaterThan(5);
             assertThat(lost).as("events the kernel raised that the poller through jlxcfs did not get").isEmpty();
             assertThat(keptPressureFds(keeper)).as("trigger fds the keeper holds").isEqualTo(2);
