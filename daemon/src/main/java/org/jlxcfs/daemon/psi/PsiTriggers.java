@@ -133,11 +133,7 @@ public final class PsiTriggers implements AutoCloseable {
         Integer passedTable = held.remove(TriggerStore.TABLE);
         if (freshConnection) {
             if (passedTable != null) Libc.close(passedTable);
-            held.forEach((name, fd) -> {
-                Libc.close(fd);
-                freeKept(name);
-            });
-            held.clear();
+            dropKept(held);
         } else if (passedTable != null) {
             Optional<PsiTable> adopted = PsiTable.adopt(passedTable);
             if (adopted.isPresent()) {
@@ -153,14 +149,19 @@ public final class PsiTriggers implements AutoCloseable {
             }
             if (!held.isEmpty()) {
                 LOG.log(System.Logger.Level.WARNING, held.size() + " PSI trigger fds were kept without a usable table; dropping them");
-                held.forEach((name, fd) -> {
-                    Libc.close(fd);
-                    freeKept(name);
-                });
-                held.clear();
+                dropKept(held);
             }
         }
         adopt(held, predecessorGone);
+    }
+
+    /** Closes our copies of kept fds and frees them where they are kept. */
+    private void dropKept(Map<String, Integer> kept) {
+        kept.forEach((name, fd) -> {
+            Libc.close(fd);
+            freeKept(name);
+        });
+        kept.clear();
     }
 
     /**
