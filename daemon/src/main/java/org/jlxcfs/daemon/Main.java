@@ -8,6 +8,7 @@ import org.jlxcfs.daemon.keeper.ProcessIdentity;
 import org.jlxcfs.daemon.health.HealthServer;
 import org.jlxcfs.daemon.health.ServingState;
 import org.jlxcfs.daemon.psi.PsiTriggers;
+import org.jlxcfs.daemon.psi.TriggerStore;
 import org.jlxcfs.daemon.node.KubernetesOptions;
 import org.jlxcfs.daemon.node.NodeLabel;
 import org.jlxcfs.daemon.remount.LxcfsMounts;
@@ -261,12 +262,18 @@ public final class Main implements Callable<Integer> {
             try {
                 // the keeper (or systemd's fd store) gets every fd before any worker reads a request
                 KeeperClient k = keeper;
-                FuseSession.BeforeServing handOff = s -> handOff(k, systemd, s);
+                FuseSession.BeforeServing handOff = s -> {
+                    handOff(k, systemd, s);
+                    keepTriggers(k, systemd, false);
+                };
                 session = systemd.isPresent() ? takeOverFromSystemd(tree, config, handOff) : takeOver(keeper, tree, config, handOff);
                 boolean fresh = session == null;
                 if (fresh) {
                     prepareLxcfsMigration();
-                    session = FuseSession.mount(mountPoint, tree, config, replace, handOff);
+                    session = FuseSession.mount(mountPoint, tree, config, replace, s -> {
+                        handOff(k, systemd, s);
+                        keepTriggers(k, systemd, true);
+                    });
                     if (!restarts.noRemount) RemountAgent.remember(history(), session.device());
                 }
                 if (triggers != null) triggers.attach(session.masterFd());
@@ -456,7 +463,12 @@ public final class Main implements Callable<Integer> {
         List<Integer> master = passed.getOrDefault(Systemd.MASTER, List.of());
         List<Integer> state = passed.getOrDefault(Systemd.STATE, List.of());
         passed.forEach((name, fds) -> {
-            if (!List.of(Systemd.MASTER, Systemd.WORKER, Systemd.STATE).contains(name)) fds.forEach(Libc::close);
+            if (name.startsWith(TriggerStore.PREFIX) && !fds.isEmpty()) {
+                passedTriggers.put(name, fds.getFirst());
+                fds.subList(1, fds.size()).forEach(Libc::close);
+            } else if (!List.of(Systemd.MASTER, Systemd.WORKER, Systemd.STATE).contains(name)) {
+                fds.forEach(Libc::close);
+            }
         });
         List<Integer> workers = passed.getOrDefault(Systemd.WORKER, List.of());
         if (master.isEmpty() || state.isEmpty()) {
@@ -512,12 +524,45 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** PSI trigger fds (and their table) systemd passed from the fd store, by name; ours until kept. */
+    private final java.util.Map<String, Integer> passedTriggers = new java.util.LinkedHashMap<>();
+
+    /**
+     * Before serving: PSI triggers are kept with the connection from now on, and those an earlier
+     * daemon left with it are taken over (on a fresh connection, freed: they belonged to a dead one).
+     */
+    private void keepTriggers(KeeperClient keeper, Optional<Systemd> systemd, boolean freshConnection) {
+        if (triggers == null) {
+            passedTriggers.values().forEach(Libc::close);
+            passedTriggers.clear();
+            return;
+        }
+        TriggerStore store = keeper != null ? keeper.triggerStore(mountPoint)
+                : systemd.map(s -> s.triggerStore(passedTriggers)).orElse(TriggerStore.NONE);
+        triggers.keepWith(store, freshConnection, predecessor.isEmpty());
+    }
+
+    /** Once the daemon we took over from has exited, what it did with its triggers meanwhile is settled. */
+    private void settleTriggersWhenGone(ProcessIdentity previous) {
+        if (triggers == null) return;
+        PsiTriggers t = triggers;
+        Thread.ofVirtual().name("psi-predecessor-watch").start(() -> {
+            try {
+                for (int i = 0; i < 6000 && previous.alive(); i++) Thread.sleep(100);
+                t.predecessorExited();
+            } catch (InterruptedException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "PSI triggers after the previous daemon: " + e);
+            }
+        });
+    }
+
     /** Now that we serve, the daemon we took over from stops reading, finishes what it has and exits. */
     private void askPredecessorToHandOver() {
         if (predecessor.isEmpty()) return;
         try (ProcessIdentity.Pidfd p = predecessor.get()) {
             LOG.log(System.Logger.Level.INFO, "serving; asking the previous daemon (" + p.process() + ") to hand over");
             int r = p.signal(Libc.SIGUSR1);
+            settleTriggersWhenGone(p.process());
             if (r < 0) LOG.log(System.Logger.Level.WARNING, "could not signal the previous daemon (" + p.process() + "): "
                     + Errno.describe(-r) + (r == -Errno.ESRCH ? "; it has exited, the keeper resends what it left" : ""));
         }
@@ -561,7 +606,10 @@ public final class Main implements Callable<Integer> {
             }
         }
         if (keeper != null) {
-            KeeperReattach.start(keeper, session.mountPoint(), () -> handOff(keeper, Optional.empty(), session),
+            KeeperReattach.start(keeper, session.mountPoint(), () -> {
+                handOff(keeper, Optional.empty(), session);
+                if (triggers != null) triggers.keepAllAgain();
+            },
                     () -> stop.getCount() > 0);
         }
         boolean[] workerFailed = {false};

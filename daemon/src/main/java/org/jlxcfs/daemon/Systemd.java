@@ -1,5 +1,6 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.daemon.psi.TriggerStore;
 import org.jlxcfs.fuse.InitState;
 import org.jlxcfs.fuse.Libc;
 import org.jlxcfs.fuse.UnixSocket;
@@ -74,6 +75,34 @@ final class Systemd {
         } finally {
             Libc.close(memfd);
         }
+    }
+
+    /**
+     * The fd store as the place PSI triggers are kept ({@code FDSTORE=1} under their names,
+     * {@code FDSTOREREMOVE=1} at release); {@code passed}: what systemd handed this process.
+     */
+    TriggerStore triggerStore(Map<String, Integer> passed) {
+        return new TriggerStore() {
+            @Override
+            public void hold(String name, int fd) throws IOException {
+                // the store keeps every fd sent under a name: the table is replaced, not added
+                if (name.equals(TABLE)) Systemd.this.notify("FDSTOREREMOVE=1\nFDNAME=" + name);
+                Systemd.this.notify("FDSTORE=1\nFDNAME=" + name, fd);
+            }
+
+            @Override
+            public void free(String name) throws IOException {
+                Systemd.this.notify("FDSTOREREMOVE=1\nFDNAME=" + name);
+            }
+
+            @Override
+            public Map<String, Integer> held() {
+                // systemd passes the store to a process once, at its start
+                Map<String, Integer> once = new LinkedHashMap<>(passed);
+                passed.clear();
+                return once;
+            }
+        };
     }
 
     /** READY=1: sent once the workers serve and SIGTERM means "hand over", not before. */

@@ -38,7 +38,8 @@ class CgroupV2VmIT {
     @Test
     void psiTriggersOnPureCgroupV2() throws Exception {
         // 1,000 handles for the bound: each open costs milliseconds under emulation
-        // the graceful-restart case left out: there the old daemon kept answering (docs/psi-triggers.md, open)
+        // the restart case left out: under TCG its strict 1 s match against the control trigger failed
+        // for 2 of 29 events though every wake-up was POLLPRI (docs/psi-triggers.md, open)
         Run.Result r = inVm(List.of("-Djlxcfs.psi.handles=1000", "-Djlxcfs.psi.skipRestart=true"),
                 PsiTriggerLiveTest.class.getName());
         assertThat(r.out()).as(r.out() + r.err()).containsPattern("(?m)^5 passed, 0 failed, 1 skipped");
@@ -85,7 +86,8 @@ class CgroupV2VmIT {
         requireVm();
         String classpath = "target/test-classes:target/classes:" + Files.readString(Path.of("target/test-classpath.txt")).strip();
         String javaHome = Path.of(ProcessHandle.current().info().command().orElseThrow()).getParent().getParent().toString();
-        String m2 = Path.of(System.getProperty("user.home"), ".m2").toString();
+        // the Maven repository the classpath names (-Dmaven.repo.local when a build has its own)
+        String m2 = System.getProperty("maven.repo.local", Path.of(System.getProperty("user.home"), ".m2").toString());
         List<String> cmd = new ArrayList<>(List.of(VM.toString(), "-t", "1400", "-m", "3G",
                 "-v", TOP.toString(), "-v", m2 + ":" + m2 + ":ro", "-w", TOP.resolve("daemon").toString(),
                 "-e", "JAVA_HOME=" + javaHome,

@@ -208,6 +208,78 @@ class KeeperTest {
         }
     }
 
+    /**
+     * PSI trigger fds kept with a connection: only for the daemon that PUT it (this JVM here, which
+     * the keeper verifies like any daemon), one fd per HOLD, bounded per mount, listed a page at a
+     * time (one message carries at most 64 fds), closed by FREE and by DROP.
+     */
+    @Test
+    void triggerFdsAreHeldOnlyForTheServingDaemonBoundedPagedFreedAndDroppedWithTheConnection() throws Exception {
+        Process k = DaemonProcess.keeper(socket, socket.resolveSibling("keeper.log"), "--no-restart");
+        Path mnt = tmp.resolve("mnt");
+        KeeperClient keeper = new KeeperClient(socket);
+        int memfd = Libc.memfd("jlxcfs-test-trigger", new byte[1]);
+        int stand = Libc.eventfd(0, Libc.EFD_CLOEXEC); // stands in for the connection's fd
+        try {
+            assertThatThrownBy(() -> keeper.hold(mnt, "psi-1", memfd)).hasMessageContaining("not held here");
+            keeper.put(mnt, new org.jlxcfs.fuse.InitState(45, 0, 45, 0, 0, 4096, 12, 9), stand);
+            for (int i = 1; i <= 150; i++) keeper.hold(mnt, "psi-" + Integer.toHexString(i), memfd);
+            keeper.hold(mnt, "psi-1", memfd); // the same name again replaces, it does not add
+            assertThat(fdCount(k)).as("the keeper's fds on the trigger stand-in").isEqualTo(150);
+            var kept = keeper.kept(mnt);
+            try {
+                assertThat(kept).as("three pages").hasSize(150).containsKeys("psi-1", "psi-96");
+                assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + kept.get("psi-40"))).toString())
+                        .contains("jlxcfs-test-trigger");
+            } finally {
+                kept.values().forEach(Libc::close);
+            }
+            assertThatThrownBy(() -> keeper.hold(mnt, "PSI 1", memfd)).hasMessageContaining("bad fd name");
+            // another root process (not the daemon the keeper recorded) is refused
+            String other = """
+                    import os, socket, sys
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1])
+                    fd = os.open('/dev/null', os.O_RDONLY)
+                    socket.send_fds(s, [b'jlxcfs-keeper/1 HOLD\\nmount=%s\\nname=psi-ff\\n' % sys.argv[2].encode()], [fd])
+                    print(s.recv(65536).decode().replace('\\n', ' '))
+                    """;
+            Run.Result r = Run.cmd(T, "/usr/bin/python3", "-c", other, socket.toString(), mnt.toAbsolutePath().toString());
+            assertThat(r.out()).as(r.err()).contains("ERR", "which does not serve it");
+            keeper.free(mnt, "psi-5");
+            keeper.free(mnt, "psi-unknown");
+            assertThat(fdCount(k)).as("after one FREE").isEqualTo(149);
+            int added = 0;
+            try {
+                while (added < 10_000) {
+                    keeper.hold(mnt, "psi-b" + Integer.toHexString(added), memfd);
+                    added++;
+                }
+            } catch (java.io.IOException e) {
+                assertThat(e).hasMessageContaining("fds are kept for it already");
+            }
+            assertThat(149 + added).as("fds a mount may keep").isEqualTo(4096 + 64);
+            keeper.drop(mnt);
+            assertThat(fdCount(k)).as("after DROP: every kept fd closed").isZero();
+        } finally {
+            Libc.close(memfd);
+            Libc.close(stand);
+            Run.kill(k);
+        }
+    }
+
+    /** The keeper's fds on the test's stand-in for trigger files. */
+    private static int fdCount(Process p) throws Exception {
+        try (var s = Files.list(Path.of("/proc/" + p.pid() + "/fd"))) {
+            return (int) s.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().contains("jlxcfs-test-trigger");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
     @Test
     void aProcessIdentityIsItsPidAndStartTimeAndAWrongStartTimeIsNeverSignalled() throws Exception {
         Process sleep = new ProcessBuilder("sleep", "60").start();

@@ -60,8 +60,8 @@ class SystemdFdStoreTest {
         return answer;
     }
 
-    @Test
-    void crashesAndRestartsUnderSystemdLoseNoRead() throws Exception {
+    /** The daemon as a unit's process under fake-systemd.py (not started yet). */
+    private void startUnderFakeSystemd() throws Exception {
         tmp = Files.createTempDirectory("jlxcfs-systemd");
         Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Path script = tmp.resolve("fake-systemd.py");
@@ -77,6 +77,11 @@ class SystemdFdStoreTest {
         in = new PrintWriter(systemd.getOutputStream(), true, StandardCharsets.UTF_8);
         out = new BufferedReader(new InputStreamReader(systemd.getInputStream(), StandardCharsets.UTF_8));
         Files.writeString(tmp.resolve("daemon.log"), "");
+    }
+
+    @Test
+    void crashesAndRestartsUnderSystemdLoseNoRead() throws Exception {
+        startUnderFakeSystemd();
         assertThat(ask("start")).startsWith("started");
         assertThat(ask("wait-ready")).isEqualTo("ready");
         assertThat(ask("store")).contains("jlxcfs-master=1", "jlxcfs-worker=", "jlxcfs-state=1");
@@ -100,5 +105,56 @@ class SystemdFdStoreTest {
         String log = Files.readString(tmp.resolve("daemon.log"));
         assertThat(log).contains("took over", "leaving " + tmp.resolve("mnt") + " to the next process of the unit");
         assertThat(log.split("mounted jlxcfs at", -1)).as("mounted once, then only taken over").hasSize(2);
+    }
+
+    /**
+     * A PSI trigger kept in the fd store (FDNAME=psi-&lt;fh&gt;, with its table psi-table): a poller
+     * blocked in poll() in a loaded container goes on getting POLLPRI after a SIGKILL and after a
+     * SIGTERM restart of the unit's process; closing the handle removes it from the store.
+     */
+    @Test
+    void aPsiTriggerSurvivesRestartsOfTheUnitAndLeavesTheStoreWhenClosed() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/proc/pressure/cpu"))
+                && (LiveContainer.unifiedOnly() || Files.exists(Path.of("/sys/fs/cgroup/unified/cgroup.procs"))),
+                "no PSI or no unified cgroup hierarchy: nothing to trigger on");
+        startUnderFakeSystemd();
+        assertThat(ask("start")).startsWith("started");
+        assertThat(ask("wait-ready")).isEqualTo("ready");
+        container = new LiveContainer(0, 0.1, null).start(null);
+        for (int i = 0; i < 2; i++) container.spawn("while :; do :; done");
+        Path probe = PsiTriggerLiveTest.copyProbe(tmp);
+        Process poller = PsiTriggerLiveTest.probeIn(probe, container, "wait", tmp.resolve("mnt/proc/pressure/cpu").toString(),
+                "some 100000 2000000", "300");
+        try {
+            var lines = PsiTriggerLiveTest.lines(poller, new ArrayList<>());
+            assertThat(lines.poll(30, java.util.concurrent.TimeUnit.SECONDS)).as("an event before any restart").startsWith("event ");
+            assertThat(ask("store")).contains("psi-table=1").containsPattern("psi-[0-9a-f]+=1");
+            for (String signal : new String[] {"9", "15"}) {
+                assertThat(ask("kill " + signal)).startsWith("exited");
+                assertThat(ask("start")).startsWith("started");
+                assertThat(ask("wait-ready")).isEqualTo("ready");
+                double restarted = System.currentTimeMillis() / 1000.0;
+                lines.clear();
+                List<String> after = new ArrayList<>();
+                while (after.stream().filter(l -> PsiTriggerLiveTest.epoch(l) > restarted).count() < 2) {
+                    String l = lines.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+                    assertThat(l).as("signal " + signal + ": the next event after " + after + "\n"
+                            + Files.readString(tmp.resolve("daemon.log"))).isNotNull();
+                    after.add(l);
+                }
+                System.out.println("== under fake systemd, a poller across a restart by signal " + signal + ": " + after);
+                assertThat(after).as("only POLLPRI").allMatch(l -> l.matches("event \\S+ 0x2 \\S+"));
+            }
+            assertThat(ask("store")).as("kept once, not once per process").contains("psi-table=1").containsPattern("psi-[0-9a-f]+=1");
+        } finally {
+            Run.kill(poller);
+        }
+        String store = "";
+        for (int i = 0; i < 100 && (store.isEmpty() || store.matches(".*psi-[0-9a-f]+=.*")); i++) {
+            Thread.sleep(100);
+            store = ask("store");
+        }
+        assertThat(store).as("the closed handle's trigger left the store").doesNotContainPattern("psi-[0-9a-f]+=")
+                .contains("psi-table=1");
     }
 }

@@ -39,6 +39,13 @@ final class HeldMount {
     /** When the connection was last left without a daemon (ms), or -1 while one serves. */
     long unservedSince = -1;
     final Supervisor supervisor;
+    /**
+     * Fds kept for the daemons of this connection besides the connection's own (PSI trigger fds
+     * and their table), by name, sorted so a paged listing is stable. Bounded: the daemon's own
+     * trigger bound plus its table and some slack, so no one makes the keeper hold fds without end.
+     */
+    final java.util.TreeMap<String, Integer> kept = new java.util.TreeMap<>();
+    static final int MAX_KEPT = 4096 + 64;
 
     HeldMount(String mount, Supervisor supervisor) {
         this.mount = mount;
@@ -74,6 +81,8 @@ final class HeldMount {
         current = null;
         retired.forEach(Daemon::close);
         retired.clear();
+        kept.values().forEach(Libc::close);
+        kept.clear();
         Libc.close(master);
     }
 }

@@ -240,6 +240,34 @@ public final class Keeper {
                 }
                 c.send(KeeperProtocol.encode("OK", out));
             }
+            case "HOLD" -> {
+                hold(request, fds, peer);
+                c.send(KeeperProtocol.encode("OK", Map.of()));
+            }
+            case "FREE" -> {
+                Libc.closeAll(fds);
+                HeldMount h = daemonsMount(request, peer);
+                Integer fd = h.kept.remove(keptName(request));
+                if (fd != null) Libc.close(fd);
+                c.send(KeeperProtocol.encode("OK", Map.of()));
+            }
+            case "KEPT" -> {
+                // a page at a time: one message carries at most UnixSocket.MAX_FDS fds
+                Libc.closeAll(fds);
+                HeldMount h = held.get(request.field("mount"));
+                int from = parseCount(request.fields().getOrDefault("from", "0"));
+                Map<String, String> out = new LinkedHashMap<>();
+                List<Integer> page = new ArrayList<>();
+                if (h != null) {
+                    for (var e : h.kept.entrySet().stream().skip(from).limit(UnixSocket.MAX_FDS).toList()) {
+                        out.put("name." + page.size(), e.getKey());
+                        page.add(e.getValue());
+                    }
+                    out.put("total", String.valueOf(h.kept.size()));
+                }
+                out.put("count", String.valueOf(page.size()));
+                c.send(KeeperProtocol.encode("OK", out), page.stream().mapToInt(Integer::intValue).toArray());
+            }
             default -> throw new ProtocolException("'" + request.verb() + "' is an answer, not a request");
         }
     }
@@ -321,6 +349,49 @@ public final class Keeper {
         h.supervisor.served();
         LOG.log(System.Logger.Level.INFO, "holding " + mount + " for " + id + " (" + fds.length + " fds)"
                 + (previous != null && !previous.id().equals(id) ? "; previous daemon " + previous.id() : ""));
+    }
+
+    /**
+     * Keeps one more fd with a mount's connection (a PSI trigger, its table), under a name; only for
+     * the daemon serving it (or one still handing over), one fd per message, at most
+     * {@link HeldMount#MAX_KEPT} per mount. A name held already is replaced.
+     */
+    private void hold(Message request, int[] fds, UnixSocket.Credentials peer) throws ProtocolException {
+        String name = keptName(request);
+        if (fds.length != 1) throw new ProtocolException("HOLD " + name + " carries " + fds.length + " fds, not one");
+        HeldMount h = daemonsMount(request, peer);
+        if (!h.kept.containsKey(name) && h.kept.size() >= HeldMount.MAX_KEPT) {
+            throw new ProtocolException("HOLD " + name + " for " + h.mount + ": " + HeldMount.MAX_KEPT + " fds are kept for it already");
+        }
+        Integer old = h.kept.put(name, fds[0]);
+        if (old != null) Libc.close(old);
+    }
+
+    private static String keptName(Message request) throws ProtocolException {
+        String name = request.field("name");
+        if (!name.matches("[a-z0-9-]{1,40}")) throw new ProtocolException("bad fd name '" + name + "' (a-z, 0-9, -; at most 40)");
+        return name;
+    }
+
+    /** The mount a HOLD or FREE names, if the peer is its serving daemon or one still handing it over. */
+    private HeldMount daemonsMount(Message request, UnixSocket.Credentials peer) throws ProtocolException {
+        String mount = request.field("mount");
+        HeldMount h = held.get(mount);
+        if (h == null) throw new ProtocolException(request.verb() + " for " + mount + ", which is not held here");
+        boolean ours = h.current != null && h.current.id().pid() == peer.pid()
+                || h.retired.stream().anyMatch(d -> d.id().pid() == peer.pid());
+        if (!ours) throw new ProtocolException(request.verb() + " for " + mount + " from pid " + peer.pid() + ", which does not serve it");
+        return h;
+    }
+
+    private static int parseCount(String s) throws ProtocolException {
+        try {
+            int n = Integer.parseInt(s);
+            if (n < 0) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ProtocolException("bad count '" + s + "'");
+        }
     }
 
     /** How long ago a process started (ms), from its start time in clock ticks (100 per second on Linux). */

@@ -94,6 +94,63 @@ public final class KeeperClient {
         return call("LIST", Map.of()).fields().values().stream().anyMatch(v -> v.startsWith(prefix));
     }
 
+    /** Keeps {@code fd} with the connection of {@code mount} under {@code name} (an older keeper refuses: IOException). */
+    public void hold(Path mount, String name, int fd) throws IOException {
+        call("HOLD", Map.of("mount", key(mount), "name", name), null, fd);
+    }
+
+    public void free(Path mount, String name) throws IOException {
+        call("FREE", Map.of("mount", key(mount), "name", name));
+    }
+
+    /** Copies of every fd kept with the connection of {@code mount}, by name (ours to close); paged. */
+    public Map<String, Integer> kept(Path mount) throws IOException {
+        Map<String, Integer> all = new java.util.LinkedHashMap<>();
+        try {
+            while (true) {
+                UnixSocket.Message[] raw = new UnixSocket.Message[1];
+                Message m = call("KEPT", Map.of("mount", key(mount), "from", String.valueOf(all.size())), raw);
+                int[] fds = raw[0].fds();
+                int count;
+                try {
+                    count = Integer.parseInt(m.field("count"));
+                    if (count != fds.length) throw new NumberFormatException();
+                } catch (ProtocolException | NumberFormatException e) {
+                    Libc.closeAll(fds);
+                    throw new IOException("keeper at " + socket + " answered KEPT with a wrong count");
+                }
+                for (int i = 0; i < count; i++) {
+                    Integer dup = all.put(m.fields().getOrDefault("name." + i, "unnamed-" + all.size()), fds[i]);
+                    if (dup != null) Libc.close(dup);
+                }
+                if (count == 0 || all.size() >= Integer.parseInt(m.fields().getOrDefault("total", "0"))) return all;
+            }
+        } catch (IOException | RuntimeException e) {
+            all.values().forEach(Libc::close);
+            throw e;
+        }
+    }
+
+    /** The keeper as the place PSI triggers are kept with the connection of {@code mount}. */
+    public org.jlxcfs.daemon.psi.TriggerStore triggerStore(Path mount) {
+        return new org.jlxcfs.daemon.psi.TriggerStore() {
+            @Override
+            public void hold(String name, int fd) throws IOException {
+                KeeperClient.this.hold(mount, name, fd);
+            }
+
+            @Override
+            public void free(String name) throws IOException {
+                KeeperClient.this.free(mount, name);
+            }
+
+            @Override
+            public Map<String, Integer> held() throws IOException {
+                return kept(mount);
+            }
+        };
+    }
+
     public void drop(Path mount) throws IOException {
         call("DROP", Map.of("mount", key(mount)));
     }

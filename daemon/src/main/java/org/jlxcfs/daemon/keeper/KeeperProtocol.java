@@ -16,7 +16,7 @@ public final class KeeperProtocol {
 
     public static final String MAGIC = "jlxcfs-keeper";
     public static final int VERSION = 1;
-    static final Set<String> VERBS = Set.of("PUT", "GET", "DROP", "LIST", "PING", "OK", "NONE", "ERR");
+    static final Set<String> VERBS = Set.of("PUT", "GET", "DROP", "LIST", "PING", "HOLD", "FREE", "KEPT", "OK", "NONE", "ERR");
 
     /** A decoded message. */
     public record Message(String verb, Map<String, String> fields) {

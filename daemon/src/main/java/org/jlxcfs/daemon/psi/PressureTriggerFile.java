@@ -19,6 +19,9 @@ import java.nio.file.Path;
  * handle; poll reports its events (see {@link PsiTriggers}).
  */
 public final class PressureTriggerFile implements Content.Pollable {
+    /** What host processes' triggers count against. */
+    static final String HOST = "the host's root cgroup";
+
     private final Content.Rendered rendering;
     private final PressureFile file;
     private final ContainerResolver resolver;
@@ -56,7 +59,7 @@ public final class PressureTriggerFile implements Content.Pollable {
         }
         // counted per kernel cgroup: every process of a container shares its bound
         String owner = source.getFileName().toString().endsWith(".pressure") ? source.getParent().toString()
-                : "the host's root cgroup";
+                : HOST;
         return triggers.create(fh, data, source, owner);
     }
 
