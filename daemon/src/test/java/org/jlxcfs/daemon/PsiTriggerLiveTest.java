@@ -253,7 +253,7 @@ class PsiTriggerLiveTest {
             List<Double> through = seen.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > 0).toList();
             List<Double> raised = control.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > start && t < end).toList();
             // while no daemon runs (SIGKILL to takeover) the kernel's trigger keeps one event, so those collapse into one
-            List<Double> unmatched = raised.stream().filter(t -> through.stream().noneMatch(u -> Math.abs(u - t) < 1.0)).toList();
+            List<Double> unmatched = unmatched(raised, through, Double.parseDouble(System.getProperty("jlxcfs.psi.matchSeconds", "1.0")));
             List<Double> collapsed = unmatched.stream().filter(t -> t >= outage[0] && t <= outage[1] + 1.0).toList();
             List<Double> lost = unmatched.stream().filter(t -> !collapsed.contains(t)).toList();
             System.out.println("== events across " + kinds + ": " + raised.size() + " on the container's own file, "
@@ -296,6 +296,22 @@ class PsiTriggerLiveTest {
                 .findFirst().orElseThrow();
         Path root = LiveContainer.unifiedOnly() ? Path.of("/sys/fs/cgroup") : Path.of("/sys/fs/cgroup/unified");
         return Path.of(root + line.substring(3)).resolve("cpu.pressure");
+    }
+
+    /**
+     * The control events with no event through jlxcfs of their own: each event through jlxcfs
+     * stands for at most one control event, from 0.5 s before it to {@code tolerance} s after
+     * (the slower the machine, the later a notification arrives; -Djlxcfs.psi.matchSeconds).
+     */
+    static List<Double> unmatched(List<Double> control, List<Double> through, double tolerance) {
+        List<Double> left = new ArrayList<>(through.stream().sorted().toList());
+        List<Double> unmatched = new ArrayList<>();
+        for (double t : control.stream().sorted().toList()) {
+            java.util.Optional<Double> match = left.stream().filter(u -> u > t - 0.5 && u < t + tolerance).findFirst();
+            if (match.isPresent()) left.remove(match.get());
+            else unmatched.add(t);
+        }
+        return unmatched;
     }
 
     /** The poller's output lines as they come (also appended to {@code all}). */
