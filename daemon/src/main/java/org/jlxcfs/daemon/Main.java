@@ -239,6 +239,7 @@ public final class Main implements Callable<Integer> {
             StartTimes.mark("file set");
             VirtualTree tree = ViewTree.build(files.files(), new ContainerResolver(view.host(), layout), view.host(),
                     view.options(), triggers);
+            if (triggers != null) triggers.ownHandles(tree::ownsHandle);
             StartTimes.mark("tree");
             files.start();
             Optional<Systemd> systemd = Systemd.fromEnvironment();

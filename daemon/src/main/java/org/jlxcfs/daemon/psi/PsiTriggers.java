@@ -59,6 +59,12 @@ public final class PsiTriggers implements AutoCloseable {
     private final Thread waiter;
     private volatile PsiTable table;
     private volatile TriggerStore store = TriggerStore.NONE;
+    /**
+     * Handles this process opened: one without a trigger here has none in the table either, so
+     * only another daemon's handles (a graceful overlap) are looked up there, by a scan of the
+     * table. Every reader's RELEASE and POLL of a pressure file passes here.
+     */
+    private volatile java.util.function.LongPredicate ownHandles = fh -> false;
     private final AtomicBoolean keepRefused = new AtomicBoolean();
     private volatile int fuseFd = -1;
     /** Whether {@link #fuseFd} is our clone (closed with us) rather than the session's own. */
@@ -280,6 +286,11 @@ public final class PsiTriggers implements AutoCloseable {
         }
     }
 
+    /** Tells which handles this process opened (its tree's), so theirs need no table scan. */
+    public void ownHandles(java.util.function.LongPredicate owns) {
+        this.ownHandles = owns;
+    }
+
     /** Triggers held now (for metrics and logs). */
     public int held() {
         return held.get();
@@ -428,6 +439,7 @@ public final class PsiTriggers implements AutoCloseable {
         Trigger t = triggers.get(fh);
         int slot;
         if (t == null) {
+            if (ownHandles.test(fh)) return NO_TRIGGER;
             slot = tab.find(fh);
             if (slot < 0) return NO_TRIGGER;
         } else {
@@ -448,6 +460,7 @@ public final class PsiTriggers implements AutoCloseable {
         PsiTable tab = table;
         Trigger t = triggers.remove(fh);
         if (t == null) {
+            if (ownHandles.test(fh)) return;
             // created by the other daemon of a graceful overlap: its copies go with the slot
             int slot = tab.find(fh);
             if (slot >= 0) {

@@ -476,6 +476,11 @@ public final class VirtualTree implements FuseFileSystem {
         if ((want & ~granted) != 0) throw FuseError.of(Errno.EACCES);
     }
 
+    /** Whether {@code fh} was handed out by this tree (this process), not by another daemon's. */
+    public boolean ownsHandle(long fh) {
+        return fh != 0 && (fh & 0xffffffff00000000L) == epoch;
+    }
+
     @Override
     public Opened open(Caller caller, long node, int flags) throws FuseError {
         File f = file(node);

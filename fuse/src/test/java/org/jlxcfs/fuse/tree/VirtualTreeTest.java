@@ -77,6 +77,18 @@ class VirtualTreeTest {
     }
 
     @Test
+    void aTreeKnowsItsOwnHandlesFromAnotherProcesssOnes() throws FuseError {
+        Content.Rendered r = c -> "x".getBytes(StandardCharsets.US_ASCII);
+        VirtualTree mine = VirtualTree.builder().file("r", r).build(), other = VirtualTree.builder().file("r", r).build();
+        long id = VirtualTree.nodeId("r");
+        long own = mine.open(caller, id, 0).fh(), theirs = other.open(caller, id, 0).fh();
+        assertThat(mine.ownsHandle(own)).isTrue();
+        // two trees stand for two daemons: their random epochs differ (1 in 2^31 they collide)
+        assertThat(mine.ownsHandle(theirs)).isFalse();
+        assertThat(mine.ownsHandle(0)).isFalse();
+    }
+
+    @Test
     void aRenderedFilesSizeIsTheCallersRenderingNeverCached() throws FuseError {
         AtomicInteger renders = new AtomicInteger();
         VirtualTree t = VirtualTree.builder().file("r", Content.rendered(c -> ("x".repeat(c.pid()) + renders.incrementAndGet())
