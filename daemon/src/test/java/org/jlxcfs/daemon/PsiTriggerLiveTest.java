@@ -250,8 +250,16 @@ class PsiTriggerLiveTest {
             Thread.sleep(3000);
             double end = System.currentTimeMillis() / 1000.0 - 1.5;
             // every event the kernel raised on the control trigger has one through jlxcfs within a second
-            List<Double> through = seen.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > 0).toList();
-            List<Double> raised = control.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > start && t < end).toList();
+            // copies taken under the lists' locks: their reader threads still append
+            List<String> seenNow, controlNow;
+            synchronized (seen) {
+                seenNow = new ArrayList<>(seen);
+            }
+            synchronized (control) {
+                controlNow = new ArrayList<>(control);
+            }
+            List<Double> through = seenNow.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > 0).toList();
+            List<Double> raised = controlNow.stream().map(PsiTriggerLiveTest::epoch).filter(t -> t > start && t < end).toList();
             // while no daemon runs (SIGKILL to takeover) the kernel's trigger keeps one event, so those collapse into one
             double tolerance = Double.parseDouble(System.getProperty("jlxcfs.psi.matchSeconds", "1.0"));
             List<Double> unmatched = unmatched(raised, through, tolerance);
