@@ -241,6 +241,10 @@ public final class Main implements Callable<Integer> {
                     view.options(), triggers);
             if (triggers != null) triggers.ownHandles(tree::ownsHandle);
             StartTimes.mark("tree");
+            if (triggers != null) {
+                triggers.start();
+                StartTimes.mark("PSI triggers");
+            }
             files.start();
             Optional<Systemd> systemd = Systemd.fromEnvironment();
             KeeperClient keeper = null;
@@ -306,7 +310,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** The PSI trigger table, or null when off (by option, or no PSI in this kernel: no /proc/pressure/cpu). */
-    private PsiTriggers psiTriggers() throws IOException {
+    private PsiTriggers psiTriggers() {
         if (disablePsiTriggers) return null;
         if (!Files.exists(view.host().proc().resolve("pressure/cpu"))) {
             LOG.log(System.Logger.Level.INFO, "no " + view.host().proc().resolve("pressure/cpu")

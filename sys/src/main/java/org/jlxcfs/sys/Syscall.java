@@ -19,6 +19,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * caller keeps alive for the call. Returns the result or {@code -errno}, never throws.
  */
 public final class Syscall {
+    static {
+        Linked.started = true; // first of this class's initialisers (see Linked)
+    }
+
     private Syscall() {}
 
     private static final String ARCH = System.getProperty("os.arch");
@@ -60,6 +64,26 @@ public final class Syscall {
     /** One errno capture segment per thread, so the hot path allocates nothing. */
     private static final ThreadLocal<MemorySegment> CAPTURE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    static {
+        Linked.done = true;
+    }
+
+    /**
+     * Whether another thread is linking the downcall now, asked without waiting for it: that takes
+     * a starting daemon 40-70 ms (on a thread of its own, NativeWarmup), and code with a java.nio
+     * equivalent uses that meanwhile rather than wait. A class apart, as any use of {@link Syscall}
+     * waits for its initialisation.
+     */
+    public static final class Linked {
+        private static volatile boolean started, done;
+
+        private Linked() {}
+
+        public static boolean pending() {
+            return started && !done;
+        }
+    }
 
     public static long call(long nr, long a, long b, long c, long d, long e, long f) {
         MemorySegment cs = CAPTURE.get();

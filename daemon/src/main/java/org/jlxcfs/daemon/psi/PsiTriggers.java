@@ -55,8 +55,9 @@ public final class PsiTriggers implements AutoCloseable {
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final AtomicInteger held = new AtomicInteger();
     private final RateLimitedLog refusals = new RateLimitedLog(LOG, 60);
-    private final int epfd, stopFd;
-    private final Thread waiter;
+    /** Set by {@link #start}, before the daemon serves. */
+    private int epfd = -1, stopFd = -1;
+    private Thread waiter;
     private volatile PsiTable table;
     private volatile TriggerStore store = TriggerStore.NONE;
     /**
@@ -86,10 +87,19 @@ public final class PsiTriggers implements AutoCloseable {
         }
     }
 
-    public PsiTriggers(Path proc, int perContainer, int total) throws IOException {
+    /** Nothing native yet: {@link #start} before serving (the tree is built meanwhile, see there). */
+    public PsiTriggers(Path proc, int perContainer, int total) {
         this.proc = proc;
         this.perContainer = perContainer;
         this.total = total;
+    }
+
+    /**
+     * The table, the epoll set and its thread. Apart from the constructor because these are a
+     * starting daemon's first system calls: they wait for the downcall being linked on another
+     * thread (NativeWarmup), and the tree can be built meanwhile.
+     */
+    public void start() throws IOException {
         this.table = PsiTable.create(total);
         this.epfd = Libc.epollCreate();
         this.stopFd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
@@ -552,11 +562,13 @@ public final class PsiTriggers implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        Libc.signalEventfd(stopFd);
-        try {
-            waiter.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (waiter != null) {
+            Libc.signalEventfd(stopFd);
+            try {
+                waiter.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         for (Trigger t : triggers.values()) {
             synchronized (t) {
@@ -564,9 +576,10 @@ public final class PsiTriggers implements AutoCloseable {
             }
         }
         triggers.clear();
-        Libc.close(epfd);
-        Libc.close(stopFd);
+        // a start that failed half-way leaves some of these open, a daemon that never started none
+        if (epfd >= 0) Libc.close(epfd);
+        if (stopFd >= 0) Libc.close(stopFd);
         if (ownFuseFd) Libc.close(fuseFd);
-        if (!waiter.isAlive()) table.close();
+        if (table != null && (waiter == null || !waiter.isAlive())) table.close();
     }
 }

@@ -10,6 +10,8 @@ import org.jlxcfs.fuse.FuseFileSystem;
 import org.jlxcfs.fuse.Libc;
 import org.jlxcfs.fuse.Opened;
 
+import java.io.EOFException;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -24,7 +26,6 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  */
 public final class VirtualTree implements FuseFileSystem {
     private final NodeTable<Node> nodes;
-    private final long epoch = (new SecureRandom().nextInt() & 0x7fffffffL) << 32;
+    private final long epoch = randomEpoch();
     private final AtomicInteger nextHandle = new AtomicInteger();
     /**
      * Per-open renderings, so reads at an offset continue the rendering made at offset 0; bounded,
@@ -608,5 +609,23 @@ public final class VirtualTree implements FuseFileSystem {
     /** Bytes the open handles' renderings take, within the handle budget (for tests and metrics). */
     public long renderingBytes() {
         return handles.usedBytes();
+    }
+
+    /**
+     * 31 random bits from /dev/urandom, in the high half. Not SecureRandom: its first use loads the
+     * JDK's security providers and configuration, 5-10 ms of a restarted daemon's start while
+     * readers wait. Without /dev/urandom, the clock and pid: all it must do is differ from the
+     * epoch of the daemon before.
+     */
+    private static long randomEpoch() {
+        int bits;
+        try (FileInputStream in = new FileInputStream("/dev/urandom")) {
+            byte[] b = in.readNBytes(4);
+            if (b.length < 4) throw new EOFException("/dev/urandom");
+            bits = (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
+        } catch (IOException e) {
+            bits = (int) (System.nanoTime() ^ System.currentTimeMillis() << 20 ^ ProcessHandle.current().pid() << 8);
+        }
+        return (bits & 0x7fffffffL) << 32;
     }
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -45,7 +46,7 @@ public final class SysFiles {
 
     /** Whether {@code file} exists (asked before reading files that only some kernels or setups have). */
     public static boolean exists(Path file) throws IOException {
-        return EXISTING.get(file.toString(), () -> java.nio.file.Files.exists(file) ? YES : NO).length > 0;
+        return EXISTING.get(file.toString(), () -> Files.exists(file) ? YES : NO).length > 0;
     }
 
     public static String readString(Path file) throws IOException {
@@ -62,6 +63,7 @@ public final class SysFiles {
     }
 
     private static byte[] readFresh(Path file) throws IOException {
+        if (Syscall.Linked.pending()) return readWithoutSyscall(file);
         Buffers b = BUFFERS.get();
         int n = read(file, b);
         byte[] out = new byte[n];
@@ -75,6 +77,7 @@ public final class SysFiles {
     }
 
     private static byte[] readLinkFresh(Path link) throws IOException {
+        if (Syscall.Linked.pending()) return Files.readSymbolicLink(link).toString().getBytes(StandardCharsets.UTF_8);
         Buffers b = BUFFERS.get();
         setPath(link, b);
         long n = Syscall.call(Syscall.READLINKAT, Syscall.AT_FDCWD, b.path.address(), b.data.address(), b.data.byteSize());
@@ -110,6 +113,22 @@ public final class SysFiles {
             return (int) total;
         } finally {
             Syscall.call(Syscall.CLOSE, fd);
+        }
+    }
+
+    /**
+     * While a starting daemon's downcall is still being linked on another thread: java.nio, with
+     * the same exceptions as {@link #error} (its ESRCH, a /proc/PID file of an exiting process,
+     * is a plain FileSystemException).
+     */
+    static byte[] readWithoutSyscall(Path file) throws IOException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException | AccessDeniedException e) {
+            throw e;
+        } catch (FileSystemException e) {
+            if ("No such process".equals(e.getReason())) throw new NoSuchFileException(file.toString());
+            throw e;
         }
     }
 
