@@ -2,7 +2,9 @@ package org.jlxcfs.daemon;
 
 import org.jlxcfs.daemon.aot.NativeWarmup;
 import org.jlxcfs.daemon.aot.TreeWalk;
+import org.jlxcfs.daemon.keeper.Keeper;
 import org.jlxcfs.daemon.keeper.KeeperClient;
+import org.jlxcfs.daemon.psi.PsiTriggers;
 import org.jlxcfs.fuse.MountTable;
 import org.jlxcfs.fuse.FuseConfig;
 import org.jlxcfs.fuse.InitState;
@@ -96,14 +98,44 @@ final class AotTrainCommand implements Callable<Integer> {
 
     /**
      * Runs the second threads a daemon starts at main() (their lambdas are spun otherwise): the
-     * warm-up, and the keeper's GET asked ahead, here of a socket where no keeper listens.
+     * warm-up, and the keeper's GET asked ahead; then what a takeover asks a keeper before it
+     * serves (PUT, the PSI triggers' KEPT and HOLD), of a keeper in this process holding an
+     * eventfd for a mount point that is no mount. The messages' encoding, the fds passed both
+     * ways and the method handles behind them are otherwise made at every takeover, while its
+     * readers wait (10-20 ms).
      */
     private static void startThreadsOfAStart() throws IOException, InterruptedException {
         NativeWarmup.start();
         Path dir = java.nio.file.Files.createTempDirectory("jlxcfs-aot-train");
+        Path socket = dir.resolve("keeper.sock"), mount = dir.resolve("mnt");
         try {
-            KeeperAhead.start(dir.resolve("keeper.sock"), Path.of("/")).held();
+            KeeperAhead.start(socket, mount).held(); // no keeper yet: the refused connect
+            Keeper keeper = new Keeper(socket, 0, false, 0);
+            Thread.ofPlatform().daemon().name("aot-train-keeper").start(() -> {
+                try {
+                    keeper.run();
+                } catch (IOException ignored) {
+                    // the exchange below fails and says so
+                }
+            });
+            KeeperClient client = new KeeperClient(socket);
+            for (int i = 0; i < 200 && !client.available(); i++) Thread.sleep(10);
+            int efd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
+            try {
+                client.put(mount, new InitState(45, 0, 45, 0, 131072, 4096, 16, 12), efd, efd);
+            } finally {
+                Libc.close(efd);
+            }
+            KeeperAhead.start(socket, mount).held().ifPresent(KeeperClient.Session::closeAll);
+            try (PsiTriggers triggers = new PsiTriggers(Path.of("/proc"), 1, 4)) {
+                triggers.start();
+                triggers.keepWith(client.triggerStore(mount), false, true);
+            }
+            client.drop(mount);
+        } catch (IOException e) {
+            System.err.println("jlxcfs aot-train: the keeper exchange failed (the cache goes without it): " + e.getMessage());
         } finally {
+            java.nio.file.Files.deleteIfExists(socket);
             java.nio.file.Files.deleteIfExists(dir);
         }
     }

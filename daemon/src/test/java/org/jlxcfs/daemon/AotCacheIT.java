@@ -65,6 +65,7 @@ class AotCacheIT {
         assertThat(fromCache(run("--version"))).as("no cache yet").isFalse();
         Run.Result made = Run.cmd(T, launcher.toString(), "aot-cache", "--rounds", "20").requireSuccess();
         assertThat(made.out()).contains("made the AOT cache " + cache);
+        assertThat(made.err()).as("every part of the training ran (the keeper exchange too)").doesNotContain("aot-train");
         assertThat(cache).isNotEmptyFile();
         assertThat(tmp.resolve("lib")).isDirectoryNotContaining("glob:**.tmp.*");
         Run.Result r = run("--version").requireSuccess();
