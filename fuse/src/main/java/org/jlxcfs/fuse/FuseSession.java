@@ -331,7 +331,8 @@ public final class FuseSession implements AutoCloseable {
      * Called by a worker after its first reply. The first answer after exec is how long readers
      * stall when a daemon is replaced or restarted after a crash, so it is logged once per process:
      * from {@code JLXCFS_EXEC_NS} (wall-clock nanoseconds, set by bin/jlxcfs just before it
-     * execs java) or else from the process's start time (10 ms granularity).
+     * execs java, and by the keeper when it starts a daemon again) or else from the process's
+     * start time (10 ms granularity).
      */
     void replied() {
         if (!answered.compareAndSet(false, true)) return;
@@ -341,7 +342,7 @@ public final class FuseSession implements AutoCloseable {
     }
 
     private static long execNanos() {
-        long start = ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli() * 1_000_000L).orElse(0L);
+        long start = processStartNanos();
         String env = System.getenv("JLXCFS_EXEC_NS");
         if (env == null) return start;
         try {
@@ -350,6 +351,26 @@ public final class FuseSession implements AutoCloseable {
             return start == 0 || Math.abs(exec - start) < 1_000_000_000L ? exec : start;
         } catch (NumberFormatException e) {
             return start;
+        }
+    }
+
+    /**
+     * This process's start, wall-clock nanoseconds to 10 ms: its start tick (/proc/self/stat)
+     * against the time since boot (/proc/uptime). The JDK's {@code startInstant} counts from
+     * /proc/stat's btime, whole seconds, so it is up to a second early; 0 if unknown.
+     */
+    static long processStartNanos() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            // fields after the command name "(...)": state is field 3, starttime field 22
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[19]);
+            String up = Files.readString(Path.of("/proc/uptime"));
+            long upNanos = Math.round(Double.parseDouble(up.substring(0, up.indexOf(' '))) * 1e9);
+            // USER_HZ, the unit of /proc's ticks, is 100 on every architecture jlxcfs runs on
+            return System.currentTimeMillis() * 1_000_000L - upNanos + ticks * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -147,9 +148,13 @@ final class Supervisor {
             Path cwd = Path.of(command.cwd());
             if (!Files.isDirectory(cwd)) throw new IOException("its working directory " + cwd + " is gone");
             Files.createDirectories(log.getParent());
-            child = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true)
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            // what bin/jlxcfs does before its exec: the daemon logs its first answer's delay from here
+            Instant t = Instant.now();
+            pb.environment().put("JLXCFS_EXEC_NS", String.valueOf(t.getEpochSecond() * 1_000_000_000L + t.getNano()));
+            child = pb.start();
             childStarted = now;
             // our child: its pid cannot be reused before we reap it, so the identity read now is its own
             Optional<ProcessIdentity.Pidfd> fd = ProcessIdentity.of((int) child.pid()).flatMap(ProcessIdentity::open);
