@@ -388,11 +388,8 @@ public final class VirtualTree implements FuseFileSystem {
     }
 
     static int errnoOf(IOException e) {
-        return switch (e) {
-            case AccessDeniedException _ -> Errno.EACCES;
-            case NoSuchFileException _ -> Errno.ENOENT;
-            default -> Errno.EIO;
-        };
+        if (e instanceof AccessDeniedException) return Errno.EACCES;
+        return e instanceof NoSuchFileException ? Errno.ENOENT : Errno.EIO;
     }
 
     private Node node(long id) throws FuseError {
@@ -451,13 +448,15 @@ public final class VirtualTree implements FuseFileSystem {
                 f.entry().entryTtlNanos(), f.entry().attrTtlNanos());
     }
 
-    /** Not a regular file: EISDIR for a directory, ELOOP for a link (the kernel follows links itself). */
+    /**
+     * Not a regular file: EISDIR for a directory, ELOOP for a link (the kernel follows links itself).
+     * instanceof, not a pattern switch: the JVM generates that switch's class at every start (the
+     * AOT cache keeps none), on the first OPEN a restarted daemon answers.
+     */
     private File file(long id) throws FuseError {
-        return switch (node(id)) {
-            case File f -> f;
-            case Dir _ -> throw FuseError.of(Errno.EISDIR);
-            case Link _ -> throw FuseError.of(Errno.ELOOP);
-        };
+        Node n = node(id);
+        if (n instanceof File f) return f;
+        throw FuseError.of(n instanceof Dir ? Errno.EISDIR : Errno.ELOOP);
     }
 
     /**
