@@ -31,12 +31,12 @@ public record Container(int pid, int initPid, long initStartTicks, ContainerCgro
     @Override
     public boolean equals(Object o) {
         return o == this || o instanceof Container c && c.pid == pid && c.initPid == initPid
-                && c.initStartTicks == initStartTicks && c.cgroups.equals(cgroups);
+                && c.initStartTicks == initStartTicks && java.util.Objects.equals(c.cgroups, cgroups);
     }
 
     @Override
     public int hashCode() {
-        return ((31 * pid + initPid) * 31 + Long.hashCode(initStartTicks)) * 31 + cgroups.hashCode();
+        return ((31 * pid + initPid) * 31 + Long.hashCode(initStartTicks)) * 31 + java.util.Objects.hashCode(cgroups);
     }
 
     /** The init's start time: as the resolver found it, else from /proc/INIT/stat. */

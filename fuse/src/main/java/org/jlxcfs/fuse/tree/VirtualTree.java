@@ -450,8 +450,8 @@ public final class VirtualTree implements FuseFileSystem {
 
     /**
      * Not a regular file: EISDIR for a directory, ELOOP for a link (the kernel follows links itself).
-     * instanceof, not a pattern switch: the JVM generates that switch's class at every start (the
-     * AOT cache keeps none), on the first OPEN a restarted daemon answers.
+     * instanceof, not a pattern switch: that switch is a class the JVM generates at every start (the
+     * AOT cache keeps none) and an invokedynamic on every OPEN and READ.
      */
     private File file(long id) throws FuseError {
         Node n = node(id);

@@ -99,15 +99,26 @@ final class AdmissionEndpoint implements HttpHandler {
                 if (reserved > 0) budget.release(reserved);
             }
             exchange.getResponseHeaders().set("Content-Type", "application/json");
+            count(exchange, start, answer.outcome(), answer.reason());
             send(exchange, answer.status(), answer.json());
-            metrics.admission(answer.outcome(), answer.reason(), System.nanoTime() - start);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the server is stopping
         } catch (IOException e) {
             // the client went away or was too slow (the server closed it); nothing to answer
-            metrics.admission(Outcome.INVALID, "connection-lost", System.nanoTime() - start);
+            if (exchange.getAttribute(COUNTED) == null) metrics.admission(Outcome.INVALID, "connection-lost", System.nanoTime() - start);
             throw e;
         }
+    }
+
+    private static final String COUNTED = "jlxcfs.counted";
+
+    /**
+     * Counts an answer before it is sent: a client that has its answer finds it in /metrics
+     * (counted after, a scrape right after the answer could miss it). Once per exchange.
+     */
+    private void count(HttpExchange exchange, long start, Outcome outcome, String reason) {
+        exchange.setAttribute(COUNTED, Boolean.TRUE);
+        metrics.admission(outcome, reason, System.nanoTime() - start);
     }
 
     /** The reviewer's answer; if it broke its promise and threw, a 400 (no uid to echo, so no AdmissionReview). */
@@ -172,8 +183,8 @@ final class AdmissionEndpoint implements HttpHandler {
     private void refuse(HttpExchange exchange, long start, int status, String reason, String message) throws IOException {
         settleBody(exchange);
         exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        count(exchange, start, Outcome.INVALID, reason);
         send(exchange, status, (message + "\n").getBytes(StandardCharsets.UTF_8));
-        metrics.admission(Outcome.INVALID, reason, System.nanoTime() - start);
     }
 
     private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
