@@ -138,8 +138,13 @@ final class AotTrainCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("jlxcfs aot-train: the keeper exchange failed (the cache goes without it): " + e.getMessage());
         } finally {
-            java.nio.file.Files.deleteIfExists(socket);
-            java.nio.file.Files.deleteIfExists(dir);
+            // whatever the keeper left there too: a failed clean-up must not fail the training
+            try (var left = java.nio.file.Files.list(dir)) {
+                left.forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // nothing to list: nothing left
+            }
+            dir.toFile().delete();
         }
     }
 

@@ -1,11 +1,13 @@
 package org.jlxcfs.daemon;
 
+import org.jlxcfs.fuse.FuseSession;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where a daemon's start goes, from bin/jlxcfs's exec ({@code JLXCFS_EXEC_NS}) to serving: the
+ * Where a daemon's start goes, from its exec ({@link FuseSession#execNanos}) to serving: the
  * stall readers see after a crash. Phases are stamped as they end (a clock read, nothing more)
  * and logged once, at debug level ({@code -d}), when the daemon serves, with the process's CPU time
  * by then (the steadier figure on a busy machine); the first answer itself
@@ -31,7 +33,7 @@ final class StartTimes {
         if (logged) return;
         logged = true;
         if (!LOG.isLoggable(System.Logger.Level.DEBUG)) return;
-        long exec = execNanos();
+        long exec = FuseSession.execNanos();
         if (exec <= 0 || ENDS.isEmpty()) return;
         StringBuilder sb = new StringBuilder(256).append("start (ms after the previous step): ");
         long last = exec;
@@ -48,21 +50,5 @@ final class StartTimes {
     private static long nowNanos() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    }
-
-    /** bin/jlxcfs's exec time; 0 when absent, garbled, or inherited from another process's start. */
-    private static long execNanos() {
-        String env = System.getenv("JLXCFS_EXEC_NS");
-        if (env == null) return 0;
-        try {
-            long exec = Long.parseLong(env.trim());
-            long start = ProcessHandle.current().info().startInstant()
-                    .map(i -> i.getEpochSecond() * 1_000_000_000L + i.getNano()).orElse(exec);
-            // bin/jlxcfs stamps after its own start (the process's, 10 ms ticks); a process it did
-            // not exec (a keeper's child) inherits a stamp older than itself
-            return exec >= start - 20_000_000L ? exec : 0;
-        } catch (NumberFormatException e) {
-            return 0;
-        }
     }
 }

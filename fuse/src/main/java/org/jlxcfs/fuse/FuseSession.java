@@ -341,7 +341,12 @@ public final class FuseSession implements AutoCloseable {
         if (exec > 0) LOG.log(System.Logger.Level.INFO, "first request answered " + (now - exec) / 1_000_000L + " ms after exec");
     }
 
-    private static long execNanos() {
+    /**
+     * When this process was exec'd, wall-clock nanoseconds: {@code JLXCFS_EXEC_NS} when it is this
+     * process's (within 1 s of its start; a stamp inherited from an earlier exec is not), else the
+     * process's start; 0 if neither is known.
+     */
+    public static long execNanos() {
         long start = processStartNanos();
         String env = System.getenv("JLXCFS_EXEC_NS");
         if (env == null) return start;

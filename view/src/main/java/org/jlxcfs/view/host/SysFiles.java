@@ -77,7 +77,7 @@ public final class SysFiles {
     }
 
     private static byte[] readLinkFresh(Path link) throws IOException {
-        if (Syscall.Linked.pending()) return Files.readSymbolicLink(link).toString().getBytes(StandardCharsets.UTF_8);
+        if (Syscall.Linked.pending()) return readLinkWithoutSyscall(link);
         Buffers b = BUFFERS.get();
         setPath(link, b);
         long n = Syscall.call(Syscall.READLINKAT, Syscall.AT_FDCWD, b.path.address(), b.data.address(), b.data.byteSize());
@@ -124,12 +124,22 @@ public final class SysFiles {
     static byte[] readWithoutSyscall(Path file) throws IOException {
         try {
             return Files.readAllBytes(file);
-        } catch (NoSuchFileException | AccessDeniedException e) {
-            throw e;
         } catch (FileSystemException e) {
-            if ("No such process".equals(e.getReason())) throw new NoSuchFileException(file.toString());
-            throw e;
+            throw asError(file, e);
         }
+    }
+
+    static byte[] readLinkWithoutSyscall(Path link) throws IOException {
+        try {
+            return Files.readSymbolicLink(link).toString().getBytes(StandardCharsets.UTF_8);
+        } catch (FileSystemException e) {
+            throw asError(link, e);
+        }
+    }
+
+    private static FileSystemException asError(Path file, FileSystemException e) {
+        return e instanceof NoSuchFileException || e instanceof AccessDeniedException || !"No such process".equals(e.getReason())
+                ? e : new NoSuchFileException(file.toString());
     }
 
     /** Files larger than the buffer (a /proc/stat of thousands of CPUs) double it. */

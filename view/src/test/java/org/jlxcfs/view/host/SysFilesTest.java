@@ -28,6 +28,7 @@ class SysFilesTest {
         assertThat(SysFiles.readWithoutSyscall(Path.of("/proc/self/stat"))).isNotEmpty(); // size 0 in stat(2)
         Path link = Files.createSymbolicLink(dir.resolve("l"), Path.of("pid:[4026531836]"));
         assertThat(SysFiles.readLink(link)).isEqualTo("pid:[4026531836]");
+        assertThat(new String(SysFiles.readLinkWithoutSyscall(link), StandardCharsets.UTF_8)).isEqualTo("pid:[4026531836]");
         assertThat(Syscall.Linked.pending()).as("linked by the first read, on this thread").isFalse();
     }
 
@@ -36,6 +37,8 @@ class SysFilesTest {
         Path missing = dir.resolve("missing");
         assertThatThrownBy(() -> SysFiles.readStringNow(missing)).isExactlyInstanceOf(NoSuchFileException.class);
         assertThatThrownBy(() -> SysFiles.readWithoutSyscall(missing)).isExactlyInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> SysFiles.readLink(missing)).isExactlyInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> SysFiles.readLinkWithoutSyscall(missing)).isExactlyInstanceOf(NoSuchFileException.class);
         assertThatThrownBy(() -> SysFiles.readStringNow(dir)).isInstanceOf(FileSystemException.class);
         assertThatThrownBy(() -> SysFiles.readWithoutSyscall(dir)).isInstanceOf(java.io.IOException.class);
     }
